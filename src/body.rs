@@ -1,0 +1,304 @@
+//! Body decoding: JSON or form data into [`Fields`], chosen by Content-Type or by sniffing.
+
+use std::fmt;
+
+use percent_encoding::percent_decode;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::value::{Fields, Value};
+use crate::Error;
+
+/// The largest body accepted unless configured otherwise: 64 KiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How a body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `application/json`: ZEGO's default.
+    Json,
+    /// `application/x-www-form-urlencoded`: ZEGO's "POST/FORM" option.
+    Form,
+}
+
+impl Format {
+    /// The format a Content-Type names; `None` means "look at the body" (no type given, or a
+    /// generic one such as `text/plain`).
+    pub fn from_content_type(content_type: Option<&str>) -> Result<Option<Format>, Error> {
+        let Some(full) = content_type else {
+            return Ok(None);
+        };
+        let essence = full
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "" | "text/plain" | "application/octet-stream" => Ok(None),
+            "application/json" | "text/json" => Ok(Some(Format::Json)),
+            "application/x-www-form-urlencoded" => Ok(Some(Format::Form)),
+            e if e.starts_with("application/") && e.ends_with("+json") => Ok(Some(Format::Json)),
+            _ => Err(Error::UnsupportedContentType {
+                content_type: full.to_owned(),
+            }),
+        }
+    }
+
+    /// The format a body looks like: JSON when it starts with `{` or `[`, else form data.
+    pub fn sniff(body: &str) -> Format {
+        match body.as_bytes().first() {
+            Some(b'{' | b'[') => Format::Json,
+            _ => Format::Form,
+        }
+    }
+}
+
+/// Decodes a body into its fields.
+///
+/// A UTF-8 byte order mark and surrounding whitespace are ignored. The format comes from
+/// `content_type` when it names one, otherwise from the body itself.
+pub fn decode(body: &[u8], content_type: Option<&str>) -> Result<Fields, Error> {
+    let declared = Format::from_content_type(content_type)?;
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let body = std::str::from_utf8(body).map_err(|e| {
+        Error::malformed(format!(
+            "the body is not valid UTF-8 (at byte {})",
+            e.valid_up_to()
+        ))
+    })?;
+    let body = body.trim_matches(|c: char| c.is_ascii_whitespace());
+    if body.is_empty() {
+        return Err(Error::malformed("the body is empty"));
+    }
+    match declared.unwrap_or_else(|| Format::sniff(body)) {
+        Format::Json => decode_json(body),
+        Format::Form if declared.is_none() && !body.contains('=') => Err(Error::malformed(
+            "the body is neither a JSON object nor form data",
+        )),
+        Format::Form => decode_form(body),
+    }
+}
+
+/// Parses a JSON object, keeping every number's exact text.
+pub fn decode_json(body: &str) -> Result<Fields, Error> {
+    parse_object(body).map_err(|e| Error::malformed(format!("invalid JSON: {e}")))
+}
+
+fn parse_object(text: &str) -> Result<Fields, serde_json::Error> {
+    let RawObject(raw) = serde_json::from_str(text)?;
+    raw.into_iter()
+        .map(|(k, v)| Ok((k, from_raw(v)?)))
+        .collect()
+}
+
+fn from_raw(raw: &RawValue) -> Result<Value, serde_json::Error> {
+    let text = raw.get();
+    Ok(match text.as_bytes().first() {
+        // serde_json has validated the string; without escapes its contents are the text
+        // between the quotes.
+        Some(b'"') if !text.contains('\\') => Value::String(text[1..text.len() - 1].to_owned()),
+        Some(b'"') => Value::String(serde_json::from_str(text)?),
+        Some(b'{') => Value::Object(parse_object(text)?),
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text)?;
+            Value::Array(items.into_iter().map(from_raw).collect::<Result<_, _>>()?)
+        }
+        Some(b't') => Value::Bool(true),
+        Some(b'f') => Value::Bool(false),
+        Some(b'n') => Value::Null,
+        _ => Value::Number(text.to_owned()),
+    })
+}
+
+/// An object's members as unparsed JSON, in order; a repeated name is an error, because two
+/// values for one field (a second `timestamp`, say) would make the message ambiguous.
+struct RawObject<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawObject<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = RawObject<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out: Vec<(String, &'a RawValue)> = Vec::with_capacity(32);
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: &'a RawValue = map.next_value()?;
+                    if out.iter().any(|(k, _)| *k == key) {
+                        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+                    }
+                    out.push((key, value));
+                }
+                Ok(RawObject(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Parses `application/x-www-form-urlencoded` data: `+` is a space, `%XX` escapes are
+/// decoded, and the result must be UTF-8. A repeated key becomes an array.
+pub fn decode_form(body: &str) -> Result<Fields, Error> {
+    let mut pairs: Vec<(String, Value)> = Vec::new();
+    for (i, part) in body.split('&').enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        let key = form_decode(k).ok_or_else(|| not_utf8(i))?;
+        let value = form_decode(v).ok_or_else(|| not_utf8(i))?;
+        let value = Value::String(value);
+        match pairs.iter_mut().find(|(name, _)| *name == key) {
+            Some((_, Value::Array(items))) => items.push(value),
+            Some((_, first)) => {
+                let first_value = std::mem::replace(first, Value::Null);
+                *first = Value::Array(vec![first_value, value]);
+            }
+            None => pairs.push((key, value)),
+        }
+    }
+    Ok(pairs.into_iter().collect())
+}
+
+fn not_utf8(index: usize) -> Error {
+    Error::malformed(format!(
+        "form pair {} is not valid UTF-8 once decoded",
+        index + 1
+    ))
+}
+
+fn form_decode(s: &str) -> Option<String> {
+    if !s.contains(['+', '%']) {
+        return Some(s.to_owned());
+    }
+    let spaced = s.replace('+', " ");
+    percent_decode(spaced.as_bytes())
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(fields: &Fields, name: &str) -> String {
+        fields
+            .get(name)
+            .and_then(Value::as_text)
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn json_numbers_keep_their_exact_text() {
+        let f = decode(
+            br#"{"a": 858012925204410401, "b":1.50e3 ,"c":"x\"y"}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            f.get("a"),
+            Some(&Value::Number("858012925204410401".into()))
+        );
+        assert_eq!(f.get("b"), Some(&Value::Number("1.50e3".into())));
+        assert_eq!(f.get("c"), Some(&Value::String("x\"y".into())));
+    }
+
+    #[test]
+    fn bom_and_whitespace_are_tolerated() {
+        let f = decode(
+            b"\xEF\xBB\xBF \n {\"a\":\"1\"}\r\n",
+            Some("application/json"),
+        )
+        .unwrap();
+        assert_eq!(text(&f, "a"), "1");
+    }
+
+    #[test]
+    fn trailing_comma_is_a_malformed_body() {
+        let e = decode(b"{\"a\":\"1\",}", None).unwrap_err();
+        assert_eq!(e.code(), "malformed_body");
+        assert!(e.to_string().contains("trailing comma"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_json_keys_are_rejected() {
+        let e = decode(br#"{"timestamp":"1","timestamp":"2"}"#, None).unwrap_err();
+        assert!(e.to_string().contains("duplicate field `timestamp`"), "{e}");
+    }
+
+    #[test]
+    fn non_object_json_is_rejected() {
+        let e = decode(b"[1,2]", None).unwrap_err();
+        assert!(e.to_string().contains("expected a JSON object"), "{e}");
+    }
+
+    #[test]
+    fn form_values_are_url_decoded_with_plus_as_space() {
+        let f = decode(
+            b"a=x+y%2Bz&b=%E4%BD%A0&c",
+            Some("application/x-www-form-urlencoded"),
+        )
+        .unwrap();
+        assert_eq!(text(&f, "a"), "x y+z");
+        assert_eq!(text(&f, "b"), "你");
+        assert_eq!(text(&f, "c"), "");
+    }
+
+    #[test]
+    fn repeated_form_keys_become_an_array_in_first_seen_order() {
+        let f = decode(b"u=1&x=2&u=3&u=4", None).unwrap();
+        let names: Vec<_> = f.iter().map(|(k, _)| k).collect();
+        assert_eq!(names, ["u", "x"]);
+        assert_eq!(
+            f.get("u"),
+            Some(&Value::Array(vec![
+                Value::String("1".into()),
+                Value::String("3".into()),
+                Value::String("4".into())
+            ]))
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_rejected_raw_and_percent_encoded() {
+        assert_eq!(
+            decode(b"{\"a\":\"\xff\"}", None).unwrap_err().code(),
+            "malformed_body"
+        );
+        let e = decode(b"a=%ff", None).unwrap_err();
+        assert!(e.to_string().contains("pair 1"), "{e}");
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(
+            Format::from_content_type(Some("Application/JSON; charset=utf-8")).unwrap(),
+            Some(Format::Json)
+        );
+        assert_eq!(
+            Format::from_content_type(Some("application/x-www-form-urlencoded")).unwrap(),
+            Some(Format::Form)
+        );
+        assert_eq!(Format::from_content_type(Some("text/plain")).unwrap(), None);
+        let e = decode(b"{}", Some("multipart/form-data; boundary=x")).unwrap_err();
+        assert_eq!(e.code(), "unsupported_content_type");
+    }
+
+    #[test]
+    fn empty_and_unrecognisable_bodies() {
+        assert!(decode(b"", None).unwrap_err().to_string().contains("empty"));
+        assert!(decode(b" \r\n", None)
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
+        assert!(decode(b"hello", None)
+            .unwrap_err()
+            .to_string()
+            .contains("neither"));
+    }
+}

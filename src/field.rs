@@ -1,0 +1,387 @@
+//! Field types and the one place where a received value becomes a typed one.
+//!
+//! ZEGO sends the same field as a JSON string in one callback and a JSON number in another
+//! (`"appid": "1"` and `"appid": 1`), and every form value is a string: each conversion here
+//! accepts both and reads the exact text, never an `f64`.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+use crate::value::{Value, MAX_SAFE_INTEGER};
+use crate::Error;
+
+/// What kind of value a field holds, as documented by ZEGO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Text.
+    String,
+    /// A counter, time or code: an integer of at most 2^53 - 1, a number in JS.
+    Integer,
+    /// A 64-bit identifier (`room_session_id`, `room_seq`, `session_id`): a decimal string in JS.
+    Id,
+    /// The app's id, an unsigned 32-bit integer.
+    AppId,
+    /// Unix seconds, kept with the exact text that is signed.
+    Timestamp,
+    /// A list of strings (play URLs).
+    Strings,
+    /// `stream_attr`: JSON inside a string, holding the codec id.
+    StreamAttr,
+}
+
+/// A type a field's received value converts into.
+pub(crate) trait FromValue: Sized {
+    /// The documented kind, for the schema.
+    const KIND: Kind;
+    /// The typed value, or `None` where the field counts as absent (`null`, or `""` for a
+    /// number).
+    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error>;
+}
+
+fn wrong_type(field: &str, expected: &str, got: &Value) -> Error {
+    Error::invalid(field, format!("expected {expected}, got {}", got.kind()))
+}
+
+/// The text of a string or number field; `None` for null; an error for anything else.
+fn scalar_text<'a>(
+    field: &str,
+    value: &'a Value,
+    expected: &str,
+) -> Result<Option<&'a str>, Error> {
+    match value {
+        Value::String(s) | Value::Number(s) => Ok(Some(s)),
+        Value::Null => Ok(None),
+        other => Err(wrong_type(field, expected, other)),
+    }
+}
+
+/// Parses decimal digits (leading zeros allowed: `"01"` is 1) into a `u64`.
+fn parse_u64(field: &str, text: &str) -> Result<u64, Error> {
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid(
+            field,
+            format!("expected an unsigned integer, got {text:?}"),
+        ));
+    }
+    text.parse()
+        .map_err(|_| Error::invalid(field, format!("{text} does not fit in 64 bits")))
+}
+
+/// The integer in a numeric field, bounded; `None` when absent or empty.
+fn integer(field: &str, value: &Value, max: u64) -> Result<Option<u64>, Error> {
+    match scalar_text(field, value, "an integer")? {
+        None | Some("") => Ok(None),
+        Some(text) => {
+            let n = parse_u64(field, text)?;
+            if n > max {
+                return Err(Error::invalid(
+                    field,
+                    format!("{text} is larger than {max}"),
+                ));
+            }
+            Ok(Some(n))
+        }
+    }
+}
+
+impl FromValue for String {
+    const KIND: Kind = Kind::String;
+    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+        match value {
+            Value::String(s) | Value::Number(s) => Ok(Some(s)),
+            Value::Null => Ok(None),
+            other => Err(wrong_type(field, "a string", &other)),
+        }
+    }
+}
+
+impl FromValue for u64 {
+    const KIND: Kind = Kind::Integer;
+    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+        integer(field, &value, MAX_SAFE_INTEGER)
+    }
+}
+
+impl FromValue for u32 {
+    const KIND: Kind = Kind::AppId;
+    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+        Ok(integer(field, &value, u32::MAX.into())?.map(|n| n as u32))
+    }
+}
+
+/// A 64-bit identifier, exact: a `u64` in Rust, a decimal string in JSON and JS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Id64(pub u64);
+
+impl fmt::Display for Id64 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<u64> for Id64 {
+    fn from(n: u64) -> Self {
+        Id64(n)
+    }
+}
+
+impl Serialize for Id64 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl FromValue for Id64 {
+    const KIND: Kind = Kind::Id;
+    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+        Ok(integer(field, &value, u64::MAX)?.map(Id64))
+    }
+}
+
+/// A callback's `timestamp`: Unix seconds, and the exact text the signature covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timestamp {
+    /// Unix seconds.
+    pub secs: i64,
+    /// The digits as received (a JSON string's contents or a JSON number's text).
+    pub text: String,
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.secs)
+    }
+}
+
+impl FromValue for Timestamp {
+    const KIND: Kind = Kind::Timestamp;
+    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+        let Some(secs) = integer(field, &value, MAX_SAFE_INTEGER)? else {
+            return Ok(None);
+        };
+        let (Value::String(text) | Value::Number(text)) = value else {
+            unreachable!("integer() accepts only strings and numbers")
+        };
+        Ok(Some(Timestamp {
+            secs: secs as i64,
+            text,
+        }))
+    }
+}
+
+impl FromValue for Vec<String> {
+    const KIND: Kind = Kind::Strings;
+    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+        match value {
+            Value::Null => Ok(None),
+            Value::Array(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(s) | Value::Number(s) => Ok(s),
+                    other => Err(wrong_type(field, "an array of strings", &other)),
+                })
+                .collect::<Result<_, _>>()
+                .map(Some),
+            // Form data carries an array as repeated keys (handled above), as one key, or
+            // as a JSON array inside one value.
+            Value::String(s) if s.trim_start().starts_with('[') => serde_json::from_str(&s)
+                .map(Some)
+                .map_err(|e| Error::invalid(field, format!("not a JSON array of strings: {e}"))),
+            Value::String(s) if s.is_empty() => Ok(Some(Vec::new())),
+            Value::String(s) => Ok(Some(vec![s])),
+            other => Err(wrong_type(field, "an array of strings", &other)),
+        }
+    }
+}
+
+/// The video codec named by `stream_attr`'s `cid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// cid 0.
+    H264,
+    /// cid 1: H.264 with scalable video coding.
+    H264Svc,
+    /// cid 2.
+    Vp8,
+    /// cid 3.
+    H265,
+    /// A cid ZEGO had not documented.
+    Other(u32),
+}
+
+impl Codec {
+    /// The codec for a cid.
+    pub fn from_cid(cid: u32) -> Codec {
+        match cid {
+            0 => Codec::H264,
+            1 => Codec::H264Svc,
+            2 => Codec::Vp8,
+            3 => Codec::H265,
+            n => Codec::Other(n),
+        }
+    }
+
+    /// ZEGO's codec id.
+    pub fn cid(self) -> u32 {
+        match self {
+            Codec::H264 => 0,
+            Codec::H264Svc => 1,
+            Codec::Vp8 => 2,
+            Codec::H265 => 3,
+            Codec::Other(n) => n,
+        }
+    }
+
+    /// A human name: `H.264`, `H.264 SVC`, `VP8`, `H.265`, or `unknown`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::H264 => "H.264",
+            Codec::H264Svc => "H.264 SVC",
+            Codec::Vp8 => "VP8",
+            Codec::H265 => "H.265",
+            Codec::Other(_) => "unknown",
+        }
+    }
+}
+
+/// Serializes as `{"cid": 0, "name": "H.264"}`.
+impl Serialize for Codec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Codec", 2)?;
+        st.serialize_field("cid", &self.cid())?;
+        st.serialize_field("name", self.name())?;
+        st.end()
+    }
+}
+
+/// `stream_attr` as received, and the codec it names when it parses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamAttr {
+    /// The string as received, e.g. `{"cid":0}`.
+    pub raw: String,
+    /// The codec, when `raw` is a JSON object with an integer `cid`.
+    pub codec: Option<Codec>,
+}
+
+impl StreamAttr {
+    /// Reads the codec id from the JSON inside the string; anything unreadable gives no codec.
+    pub fn parse(raw: String) -> StreamAttr {
+        #[derive(serde::Deserialize)]
+        struct Attr {
+            cid: Option<serde_json::Value>,
+        }
+        let cid = serde_json::from_str::<Attr>(&raw)
+            .ok()
+            .and_then(|a| a.cid)
+            .and_then(|cid| match cid {
+                serde_json::Value::Number(n) => n.as_u64(),
+                serde_json::Value::String(s) => s.parse().ok(),
+                _ => None,
+            })
+            .and_then(|n| u32::try_from(n).ok());
+        StreamAttr {
+            raw,
+            codec: cid.map(Codec::from_cid),
+        }
+    }
+}
+
+impl Serialize for StreamAttr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.raw)
+    }
+}
+
+impl FromValue for StreamAttr {
+    const KIND: Kind = Kind::StreamAttr;
+    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+        Ok(String::from_value(field, value)?.map(StreamAttr::parse))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> Value {
+        Value::String(text.into())
+    }
+    fn n(text: &str) -> Value {
+        Value::Number(text.into())
+    }
+
+    #[test]
+    fn integers_accept_strings_numbers_and_leading_zeros() {
+        assert_eq!(u64::from_value("stream_seq", s("01")).unwrap(), Some(1));
+        assert_eq!(u64::from_value("stream_seq", n("700")).unwrap(), Some(700));
+        assert_eq!(u64::from_value("stream_seq", s("")).unwrap(), None);
+        assert_eq!(u64::from_value("stream_seq", Value::Null).unwrap(), None);
+    }
+
+    #[test]
+    fn integers_reject_signs_fractions_and_words() {
+        for bad in [s("-1"), s("+1"), s(" 1"), n("1.0"), n("1e3"), s("abc")] {
+            let e = u64::from_value("type", bad).unwrap_err();
+            assert_eq!(e.field(), Some("type"));
+        }
+        let e = u64::from_value("seq", Value::Bool(true)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid field `seq`: expected an integer, got a boolean"
+        );
+    }
+
+    #[test]
+    fn counters_above_2_pow_53_are_refused_ids_are_not() {
+        assert!(u64::from_value("seq", n("9007199254740992")).is_err());
+        assert_eq!(
+            Id64::from_value("room_session_id", n("858012925204410401")).unwrap(),
+            Some(Id64(858012925204410401))
+        );
+        assert!(Id64::from_value("room_session_id", n("18446744073709551616")).is_err());
+    }
+
+    #[test]
+    fn appid_is_32_bits() {
+        assert_eq!(
+            u32::from_value("appid", n("4294967295")).unwrap(),
+            Some(u32::MAX)
+        );
+        assert!(u32::from_value("appid", n("4294967296")).is_err());
+    }
+
+    #[test]
+    fn timestamp_keeps_its_text() {
+        let t = Timestamp::from_value("timestamp", s("01499676989"))
+            .unwrap()
+            .unwrap();
+        assert_eq!((t.secs, t.text.as_str()), (1499676989, "01499676989"));
+    }
+
+    #[test]
+    fn string_arrays_from_json_and_form_shapes() {
+        let one = Vec::<String>::from_value("u", s("rtmp://a")).unwrap();
+        assert_eq!(one, Some(vec!["rtmp://a".to_string()]));
+        let json = Vec::<String>::from_value("u", s(r#"["a","b"]"#)).unwrap();
+        assert_eq!(json, Some(vec!["a".to_string(), "b".to_string()]));
+        assert!(Vec::<String>::from_value("u", s("[1,")).is_err());
+        assert!(Vec::<String>::from_value("u", Value::Array(vec![Value::Null])).is_err());
+    }
+
+    #[test]
+    fn stream_attr_codec_or_raw() {
+        assert_eq!(
+            StreamAttr::parse(r#"{"cid":3}"#.into()).codec,
+            Some(Codec::H265)
+        );
+        assert_eq!(
+            StreamAttr::parse(r#"{"cid":"1"}"#.into()).codec,
+            Some(Codec::H264Svc)
+        );
+        let bad = StreamAttr::parse("{cid:0".into());
+        assert_eq!((bad.raw.as_str(), bad.codec), ("{cid:0", None));
+    }
+}

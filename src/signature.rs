@@ -1,0 +1,165 @@
+//! ZEGO's callback signature: `hex(sha1(concat(sort_as_strings([secret, timestamp, nonce]))))`.
+
+use sha1::{Digest, Sha1};
+use subtle::ConstantTimeEq;
+
+use crate::Error;
+
+/// The default timestamp window, in seconds, on each side of `now`.
+pub const DEFAULT_TOLERANCE_SECONDS: u64 = 300;
+
+/// The three values in the order ZEGO hashes them: sorted as byte strings.
+fn sorted<'a>(secret: &'a str, timestamp: &'a str, nonce: &'a str) -> [&'a str; 3] {
+    let mut parts = [secret, timestamp, nonce];
+    parts.sort_unstable();
+    parts
+}
+
+fn digest(secret: &str, timestamp: &str, nonce: &str) -> [u8; 20] {
+    let mut hasher = Sha1::new();
+    for part in sorted(secret, timestamp, nonce) {
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize().into()
+}
+
+/// The signature ZEGO sends for `(secret, timestamp, nonce)`: 40 lowercase hex digits.
+///
+/// `timestamp` and `nonce` are the texts exactly as they appear in the callback.
+///
+/// ```
+/// assert_eq!(
+///     zego_callback::sign("secret", "1470820198", "123412"),
+///     "5bd59fd62953a8059fb7eaba95720f66d19e4517"
+/// );
+/// ```
+pub fn sign(secret: &str, timestamp: &str, nonce: &str) -> String {
+    hex::encode(digest(secret, timestamp, nonce))
+}
+
+/// The string that is hashed: the three values sorted as strings and concatenated.
+///
+/// It contains the secret; it exists for debugging tools that show it to the secret's owner.
+pub fn signing_string(secret: &str, timestamp: &str, nonce: &str) -> String {
+    sorted(secret, timestamp, nonce).concat()
+}
+
+/// Whether `signature` is the signature of `(timestamp, nonce)` under any of `secrets`.
+///
+/// The comparison is in constant time and checks the length first, so a truncated signature
+/// never matches. Hex digits are accepted in either case. An empty secret is an error, not a
+/// secret that anyone can sign with.
+pub fn verify_signature<S: AsRef<str>>(
+    secrets: &[S],
+    timestamp: &str,
+    nonce: &str,
+    signature: &str,
+) -> Result<bool, Error> {
+    check_secrets(secrets)?;
+    let mut received = [0u8; 20];
+    if signature.len() != 40 || hex::decode_to_slice(signature, &mut received).is_err() {
+        return Ok(false);
+    }
+    Ok(secrets
+        .iter()
+        .any(|s| bool::from(digest(s.as_ref(), timestamp, nonce).ct_eq(&received))))
+}
+
+/// Rejects an empty list of secrets and any empty secret in it.
+pub(crate) fn check_secrets<S: AsRef<str>>(secrets: &[S]) -> Result<(), Error> {
+    if secrets.is_empty() || secrets.iter().any(|s| s.as_ref().is_empty()) {
+        return Err(Error::EmptySecret);
+    }
+    Ok(())
+}
+
+/// Checks that `timestamp` is at most `tolerance` seconds before or after `now`.
+pub fn check_window(timestamp: i64, now: i64, tolerance: u64) -> Result<(), Error> {
+    if timestamp.abs_diff(now) > tolerance {
+        return Err(Error::TimestampOutOfWindow {
+            timestamp,
+            now,
+            tolerance,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zego_known_answer() {
+        assert_eq!(
+            signing_string("secret", "1470820198", "123412"),
+            "1234121470820198secret"
+        );
+        assert_eq!(
+            sign("secret", "1470820198", "123412"),
+            "5bd59fd62953a8059fb7eaba95720f66d19e4517"
+        );
+    }
+
+    #[test]
+    fn sorts_as_strings_not_numbers() {
+        assert_eq!(
+            signing_string("secret", "1470820198", "99"),
+            "147082019899secret"
+        );
+        assert_eq!(
+            sign("secret", "1470820198", "99"),
+            "4702a9c87c9a92ad11088b6c10ce1e734fa9a6b5"
+        );
+    }
+
+    #[test]
+    fn verifies_in_either_hex_case() {
+        let sig = "5BD59FD62953A8059FB7EABA95720F66D19E4517";
+        assert!(verify_signature(&["secret"], "1470820198", "123412", sig).unwrap());
+    }
+
+    #[test]
+    fn test_verify_partial_signature() {
+        let full = sign("secret", "1470820198", "123412");
+        for len in [0, 1, 20, 39] {
+            assert!(!verify_signature(&["secret"], "1470820198", "123412", &full[..len]).unwrap());
+        }
+        let longer = format!("{full}00");
+        assert!(!verify_signature(&["secret"], "1470820198", "123412", &longer).unwrap());
+    }
+
+    #[test]
+    fn any_of_several_secrets_verifies() {
+        let sig = sign("new", "1", "2");
+        assert!(verify_signature(&["old", "new"], "1", "2", &sig).unwrap());
+        assert!(!verify_signature(&["old", "other"], "1", "2", &sig).unwrap());
+    }
+
+    #[test]
+    fn empty_secrets_are_errors() {
+        let none: [&str; 0] = [];
+        assert_eq!(
+            verify_signature(&none, "1", "2", "x"),
+            Err(Error::EmptySecret)
+        );
+        assert_eq!(
+            verify_signature(&["a", ""], "1", "2", "x"),
+            Err(Error::EmptySecret)
+        );
+    }
+
+    #[test]
+    fn window_is_symmetric_and_inclusive() {
+        assert!(check_window(1000, 1300, 300).is_ok());
+        assert!(check_window(1600, 1300, 300).is_ok());
+        assert_eq!(
+            check_window(999, 1300, 300).unwrap_err().code(),
+            "timestamp_out_of_window"
+        );
+        assert_eq!(
+            check_window(1601, 1300, 300).unwrap_err().code(),
+            "timestamp_out_of_window"
+        );
+    }
+}

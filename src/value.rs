@@ -1,0 +1,164 @@
+//! Field values exactly as received, before any typing.
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+/// The largest integer a JavaScript number holds exactly (2^53 - 1).
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// One value as it arrived, in JSON or form data.
+///
+/// Numbers keep their exact text, so a 64-bit id or a timestamp is never rounded and a
+/// signature can be computed over the digits that were sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// JSON `null`.
+    Null,
+    /// JSON `true` or `false`.
+    Bool(bool),
+    /// A JSON number, as its exact text.
+    Number(String),
+    /// A JSON string (unescaped) or a form value (URL-decoded).
+    String(String),
+    /// A JSON array, or a key repeated in form data.
+    Array(Vec<Value>),
+    /// A JSON object.
+    Object(Fields),
+}
+
+impl Value {
+    /// The JSON type's name, for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        }
+    }
+
+    /// The text of a string or number, as received.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::String(s) | Value::Number(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Serializes for JavaScript without losing a digit: a number that a JS number holds
+/// exactly (an integer of at most 2^53 - 1 in size) is a number, any other number is its
+/// exact text as a string.
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Number(text) => match safe_integer(text) {
+                Some(n) => s.serialize_i64(n),
+                None => s.serialize_str(text),
+            },
+            Value::String(text) => s.serialize_str(text),
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Value::Object(fields) => fields.serialize(s),
+        }
+    }
+}
+
+/// The integer a JSON number's text stands for, if a JS number holds it exactly.
+fn safe_integer(text: &str) -> Option<i64> {
+    let n: i64 = text.parse().ok()?;
+    (n.unsigned_abs() <= MAX_SAFE_INTEGER).then_some(n)
+}
+
+/// The fields of an object, in the order received, each name once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fields(Vec<(String, Value)>);
+
+impl Fields {
+    /// No fields.
+    pub fn new() -> Self {
+        Fields(Vec::new())
+    }
+
+    /// The value of `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// Adds a field at the end (the caller keeps names unique).
+    pub fn push(&mut self, name: String, value: Value) {
+        self.0.push((name, value));
+    }
+
+    /// The fields in the order received.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// How many fields there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether a field of this name exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+impl IntoIterator for Fields {
+    type Item = (String, Value);
+    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl FromIterator<(String, Value)> for Fields {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+        Fields(iter.into_iter().collect())
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_beyond_2_pow_53_serialize_as_their_exact_text() {
+        let v = Value::Array(vec![
+            Value::Number("858012925204410401".into()),
+            Value::Number("9007199254740991".into()),
+            Value::Number("-12".into()),
+            Value::Number("1.50".into()),
+        ]);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"["858012925204410401",9007199254740991,-12,"1.50"]"#
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! The npm module's bindings.
