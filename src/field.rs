@@ -269,19 +269,15 @@ pub struct StreamAttr {
 impl StreamAttr {
     /// Reads the codec id from the JSON inside the string; anything unreadable gives no codec.
     pub fn parse(raw: String) -> StreamAttr {
-        #[derive(serde::Deserialize)]
-        struct Attr {
-            cid: Option<serde_json::Value>,
-        }
-        let cid = serde_json::from_str::<Attr>(&raw)
+        let cid = crate::body::decode_json(&raw)
             .ok()
-            .and_then(|a| a.cid)
-            .and_then(|cid| match cid {
-                serde_json::Value::Number(n) => n.as_u64(),
-                serde_json::Value::String(s) => s.parse().ok(),
-                _ => None,
+            .and_then(|fields| {
+                fields
+                    .get("cid")
+                    .and_then(Value::as_text)
+                    .map(str::to_owned)
             })
-            .and_then(|n| u32::try_from(n).ok());
+            .and_then(|cid| cid.parse::<u32>().ok());
         StreamAttr {
             raw,
             codec: cid.map(Codec::from_cid),

@@ -1,1 +1,148 @@
-//! The npm module's bindings.
+//! The npm module's bindings: thin wasm-bindgen functions over the core.
+//!
+//! They are wrapped by `js/api.js`, which validates arguments, reads the clock and turns a
+//! thrown error (the JSON of [`Error`]) into a `ZegoCallbackError`. Callbacks cross as JSON
+//! text, which `JSON.parse` turns into an object faster than building it field by field;
+//! 64-bit ids are strings in that JSON, so no digit is lost.
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::{body, event, signature, Callback, Error, Receiver};
+
+/// The JSON of an error, thrown to JS: code, status, message and field.
+fn throw(e: Error) -> JsValue {
+    #[derive(Serialize)]
+    struct Thrown<'a> {
+        code: &'a str,
+        status: u16,
+        message: String,
+        field: Option<&'a str>,
+    }
+    let thrown = Thrown {
+        code: e.code(),
+        status: e.status(),
+        message: e.to_string(),
+        field: e.field(),
+    };
+    JsValue::from_str(&serde_json::to_string(&thrown).unwrap_or_default())
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // Serializing our own types to a String cannot fail: no map has non-string keys.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// `sign(secret, timestamp, nonce)`: the hex signature (timestamp already text).
+#[wasm_bindgen]
+pub fn sign(secret: &str, timestamp: &str, nonce: &str) -> Result<String, JsValue> {
+    signature::check_secrets(&[secret]).map_err(throw)?;
+    Ok(signature::sign(secret, timestamp, nonce))
+}
+
+/// The sorted concatenation that is hashed (for the inspector; contains the secret).
+#[wasm_bindgen(js_name = signingString)]
+pub fn signing_string(secret: &str, timestamp: &str, nonce: &str) -> String {
+    signature::signing_string(secret, timestamp, nonce)
+}
+
+/// `verifySignature(secrets, timestamp, nonce, signature)`.
+#[wasm_bindgen(js_name = verifySignature)]
+pub fn verify_signature(
+    secrets: Vec<String>,
+    timestamp: &str,
+    nonce: &str,
+    signature: &str,
+) -> Result<bool, JsValue> {
+    signature::verify_signature(&secrets, timestamp, nonce, signature).map_err(throw)
+}
+
+/// `parse(body, contentType)` for a string body: the callback's JSON.
+#[wasm_bindgen(js_name = parseString)]
+pub fn parse_string(body: &str, content_type: Option<String>) -> Result<String, JsValue> {
+    parse_bytes(body.as_bytes(), content_type)
+}
+
+/// `parse(body, contentType)` for a byte body: the callback's JSON.
+#[wasm_bindgen(js_name = parseBytes)]
+pub fn parse_bytes(body: &[u8], content_type: Option<String>) -> Result<String, JsValue> {
+    crate::parse(body, content_type.as_deref())
+        .map(|cb| to_json(&cb))
+        .map_err(throw)
+}
+
+/// `receive(body, options)` for a string body.
+#[wasm_bindgen(js_name = receiveString)]
+pub fn receive_string(
+    body: &str,
+    secrets: Vec<String>,
+    content_type: Option<String>,
+    now: f64,
+    tolerance_seconds: f64,
+    max_body_bytes: f64,
+) -> Result<String, JsValue> {
+    receive_bytes(
+        body.as_bytes(),
+        secrets,
+        content_type,
+        now,
+        tolerance_seconds,
+        max_body_bytes,
+    )
+}
+
+/// `receive(body, options)` for a byte body. The wrapper has checked that the numbers are
+/// non-negative safe integers.
+#[wasm_bindgen(js_name = receiveBytes)]
+pub fn receive_bytes(
+    body: &[u8],
+    secrets: Vec<String>,
+    content_type: Option<String>,
+    now: f64,
+    tolerance_seconds: f64,
+    max_body_bytes: f64,
+) -> Result<String, JsValue> {
+    let receiver = Receiver::with_secrets(secrets)
+        .map_err(throw)?
+        .tolerance_seconds(tolerance_seconds as u64)
+        .max_body_bytes(max_body_bytes as usize);
+    receiver
+        .receive(body, content_type.as_deref(), now as i64)
+        .map(|cb: Callback| to_json(&cb))
+        .map_err(throw)
+}
+
+/// The error a body of `size` bytes gets against `limit`, checked in JS before copying a
+/// huge body into wasm memory.
+#[wasm_bindgen(js_name = bodyTooLarge)]
+pub fn body_too_large(size: f64, limit: f64) -> JsValue {
+    throw(Error::BodyTooLarge {
+        size: size as usize,
+        limit: limit as usize,
+    })
+}
+
+/// The error for an invalid option given to a JS function.
+#[wasm_bindgen(js_name = invalidOption)]
+pub fn invalid_option(name: &str, reason: &str) -> JsValue {
+    throw(Error::InvalidOption {
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    })
+}
+
+/// Every documented event's schema, as JSON.
+#[wasm_bindgen]
+pub fn schemas() -> String {
+    to_json(&event::SCHEMAS)
+}
+
+/// The defaults: tolerance, body limit.
+#[wasm_bindgen]
+pub fn defaults() -> String {
+    format!(
+        r#"{{"toleranceSeconds":{},"maxBodyBytes":{}}}"#,
+        signature::DEFAULT_TOLERANCE_SECONDS,
+        body::DEFAULT_MAX_BODY_BYTES
+    )
+}

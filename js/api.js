@@ -1,0 +1,151 @@
+// The public JS API over the raw wasm exports. This file is a fragment: scripts/build-pkg.mjs
+// wraps it into the CommonJS and ES module entries, which define `raw` (the wasm-bindgen
+// module) before it and export what `makeApi(raw)` returns after it.
+
+/** An `Error` with a stable `code` and the HTTP `status` to answer. */
+class ZegoCallbackError extends Error {
+  constructor(message, code, status, field) {
+    super(message);
+    this.name = "ZegoCallbackError";
+    this.code = code;
+    this.status = status;
+    if (field != null) this.field = field;
+  }
+}
+
+function makeApi(raw) {
+  const defaults = JSON.parse(raw.defaults());
+
+  // A wasm export throws the JSON of the core's error; anything else is a bug, rethrown.
+  function rethrow(e) {
+    if (typeof e === "string" && e.charCodeAt(0) === 123 /* { */) {
+      const { message, code, status, field } = JSON.parse(e);
+      throw new ZegoCallbackError(message, code, status, field);
+    }
+    throw e;
+  }
+
+  function invalid(name, reason) {
+    rethrow(raw.invalidOption(name, reason));
+  }
+
+  function text(name, value) {
+    if (typeof value !== "string") invalid(name, `expected a string, got ${typeof value}`);
+    return value;
+  }
+
+  // A timestamp as the exact text that is signed: a string as given, an integer in decimal.
+  function timestampText(value) {
+    if (typeof value === "string") return value;
+    if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return String(value);
+    if (typeof value === "bigint" && value >= 0n) return value.toString();
+    return invalid("timestamp", "expected a string or a non-negative integer");
+  }
+
+  function secretList(value) {
+    if (typeof value === "string") return [value];
+    if (Array.isArray(value) && value.every((s) => typeof s === "string")) return value;
+    return invalid("secret", "expected a string or an array of strings");
+  }
+
+  function count(name, value, fallback) {
+    if (value === undefined) return fallback;
+    if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return value;
+    return invalid(name, "expected a non-negative integer");
+  }
+
+  function contentTypeOf(value) {
+    if (value === undefined || value === null) return undefined;
+    return text("contentType", value);
+  }
+
+  // A string goes to wasm as a string, bytes as bytes; anything else is refused.
+  function bodyOf(body, limit) {
+    if (typeof body === "string") {
+      // A string's UTF-8 form is at least as long as its length in UTF-16 units.
+      if (body.length > limit) rethrow(raw.bodyTooLarge(body.length, limit));
+      return body;
+    }
+    let bytes = body;
+    if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+    else if (ArrayBuffer.isView(bytes) && !(bytes instanceof Uint8Array)) {
+      bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    if (!(bytes instanceof Uint8Array)) invalid("body", "expected a string, Uint8Array or ArrayBuffer");
+    if (bytes.byteLength > limit) rethrow(raw.bodyTooLarge(bytes.byteLength, limit));
+    return bytes;
+  }
+
+  /** `hex(sha1(sorted secret, timestamp, nonce))`, as ZEGO signs a callback. */
+  function sign(secret, timestamp, nonce) {
+    try {
+      return raw.sign(text("secret", secret), timestampText(timestamp), text("nonce", nonce));
+    } catch (e) {
+      return rethrow(e);
+    }
+  }
+
+  /** The sorted string that is hashed (it contains the secret: show it only to its owner). */
+  function signingString(secret, timestamp, nonce) {
+    return raw.signingString(text("secret", secret), timestampText(timestamp), text("nonce", nonce));
+  }
+
+  /** Whether `signature` signs `(timestamp, nonce)` under the secret or any of the secrets. */
+  function verifySignature(secretOrSecrets, timestamp, nonce, signature) {
+    try {
+      return raw.verifySignature(
+        secretList(secretOrSecrets),
+        timestampText(timestamp),
+        text("nonce", nonce),
+        text("signature", signature),
+      );
+    } catch (e) {
+      return rethrow(e);
+    }
+  }
+
+  /** Decodes and types a callback body, without checking its signature. */
+  function parse(body, contentType) {
+    try {
+      const b = bodyOf(body, defaults.maxBodyBytes);
+      const ct = contentTypeOf(contentType);
+      return JSON.parse(typeof b === "string" ? raw.parseString(b, ct) : raw.parseBytes(b, ct));
+    } catch (e) {
+      return rethrow(e);
+    }
+  }
+
+  /** Decodes, verifies (signature and timestamp window) and types a callback body. */
+  function receive(body, options) {
+    try {
+      if (options === null || typeof options !== "object") invalid("options", "expected an object with a secret");
+      const secrets = secretList(options.secret);
+      const now = options.now === undefined ? Math.floor(Date.now() / 1000) : count("now", options.now);
+      const tolerance = count("toleranceSeconds", options.toleranceSeconds, defaults.toleranceSeconds);
+      const limit = count("maxBodyBytes", options.maxBodyBytes, defaults.maxBodyBytes);
+      const b = bodyOf(body, limit);
+      const ct = contentTypeOf(options.contentType);
+      const json =
+        typeof b === "string"
+          ? raw.receiveString(b, secrets, ct, now, tolerance, limit)
+          : raw.receiveBytes(b, secrets, ct, now, tolerance, limit);
+      return JSON.parse(json);
+    } catch (e) {
+      return rethrow(e);
+    }
+  }
+
+  /** Every documented event: its fields, their kinds, limits and ZEGO's descriptions. */
+  const schemas = JSON.parse(raw.schemas());
+
+  return {
+    sign,
+    signingString,
+    verifySignature,
+    parse,
+    receive,
+    schemas,
+    defaults,
+    ZegoCallbackError,
+  };
+}

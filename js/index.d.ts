@@ -1,0 +1,259 @@
+// Types of the zego-callback npm module. Field names are ZEGO's own. 64-bit ids
+// (room_session_id, room_seq, session_id) are decimal strings, never numbers, so no digit
+// is lost; every other integer is at most 2^53 - 1 and is a number.
+
+/** A 64-bit identifier as an exact decimal string, e.g. "858012925204410401". */
+export type Id64 = string;
+
+/** A value as received, for fields the library does not declare: numbers that a JS number
+ * cannot hold exactly (beyond 2^53, or with a fraction) are their exact text as a string. */
+export type FieldValue = string | number | boolean | null | FieldValue[] | { [name: string]: FieldValue };
+
+/** The fields every documented callback carries. */
+export interface Envelope<E extends string> {
+  event: E;
+  /** Always true for a documented event; false for an {@link UnknownCallback}. */
+  known: true;
+  appid: number;
+  /** Unix seconds. The signature covers its text exactly as received. */
+  timestamp: number;
+  nonce: string;
+  signature: string;
+  /** Fields ZEGO sent that this version does not declare, as received. */
+  extra: { [name: string]: FieldValue };
+}
+
+/** The codec named by `stream_attr`'s cid. */
+export interface Codec {
+  /** 0 H.264, 1 H.264 SVC, 2 VP8, 3 H.265. */
+  cid: number;
+  name: "H.264" | "H.264 SVC" | "VP8" | "H.265" | "unknown";
+}
+
+/** `stream_create`: a stream started publishing. */
+export interface StreamCreate extends Envelope<"stream_create"> {
+  room_id: string;
+  room_session_id: Id64;
+  user_id?: string;
+  user_name?: string;
+  channel_id?: string;
+  stream_id: string;
+  stream_sid?: string;
+  title?: string;
+  stream_alias?: string;
+  /** As received, e.g. `{"cid":0}`; see {@link StreamCreate.codec}. */
+  stream_attr?: string;
+  stream_seq: number;
+  create_time?: number;
+  create_time_ms: number;
+  extra_info?: string;
+  /** 1: the client re-published a stream the server already had; 0: a new stream. */
+  recreate?: number;
+  publish_id?: string;
+  publish_name?: string;
+  rtmp_url: string[];
+  hls_url: string[];
+  hdl_url: string[];
+  pic_url: string[];
+  /** The codec from `stream_attr`; null when it is absent or does not parse. */
+  codec: Codec | null;
+}
+
+/** `stream_close`: a stream stopped publishing. */
+export interface StreamClose extends Envelope<"stream_close"> {
+  room_id: string;
+  room_session_id: Id64;
+  user_id?: string;
+  user_name?: string;
+  channel_id?: string;
+  /** 0 normal; 1 heartbeat timeout; 2 logged in again; 3 kicked out; 4 TCP lost; 5 room cleared; 100 DeleteStream. */
+  type?: number;
+  stream_alias?: string;
+  stream_id: string;
+  stream_sid?: string;
+  stream_seq: number;
+  third_define_data?: string;
+  create_time_ms?: number;
+  destroy_timemillis: number;
+}
+
+/** `room_create`: a room was created. */
+export interface RoomCreate extends Envelope<"room_create"> {
+  room_id: string;
+  room_session_id: Id64;
+  room_create_time?: number;
+  id_name?: string;
+}
+
+/** `room_close`: a room was closed, ending its streams. */
+export interface RoomClose extends Envelope<"room_close"> {
+  room_id: string;
+  room_session_id: Id64;
+  close_reason?: number;
+  room_close_time: number;
+}
+
+/** `room_login`: a user logged in to a room. */
+export interface RoomLogin extends Envelope<"room_login"> {
+  room_id: string;
+  room_name?: string;
+  room_seq: Id64;
+  user_account: string;
+  user_nickname?: string;
+  session_id?: Id64;
+  login_time?: number;
+  user_role?: number;
+}
+
+/** `room_logout`: a user left a room. */
+export interface RoomLogout extends Envelope<"room_logout"> {
+  room_id: string;
+  room_name?: string;
+  room_seq: Id64;
+  user_account: string;
+  user_nickname?: string;
+  session_id?: Id64;
+  logout_time?: number;
+  reason?: number;
+}
+
+/** `mix_start`: a stream mixing task started. */
+export interface MixStart extends Envelope<"mix_start"> {
+  seq: number;
+  task_id: string;
+  channel_id?: string;
+  publish_id?: string;
+  mix_url?: string;
+  mix_stream_alias?: string;
+  rtmp_urls: string[];
+  hls_urls: string[];
+  hdl_urls: string[];
+  stream_alias?: string;
+}
+
+/** `mix_stop`: a stream mixing task stopped. */
+export interface MixStop extends Envelope<"mix_stop"> {
+  seq: number;
+  task_id: string;
+  channel_id?: string;
+  publish_id?: string;
+  mix_url?: string;
+  mix_stream_alias?: string;
+}
+
+/** Every documented callback: a union discriminated by `event`. */
+export type KnownCallback =
+  | StreamCreate
+  | StreamClose
+  | RoomCreate
+  | RoomClose
+  | RoomLogin
+  | RoomLogout
+  | MixStart
+  | MixStop;
+
+/** Any other event (e.g. `transcode_start` with PascalCase keys): acknowledged, never an error. */
+export interface UnknownCallback {
+  event: string;
+  known: false;
+  /** Every field as received, `event`/`Event` included. */
+  fields: { [name: string]: FieldValue };
+}
+
+/** What `parse` and `receive` return. Test `known` first, then switch on `event`. */
+export type ZegoCallback = KnownCallback | UnknownCallback;
+
+/** The stable error codes. */
+export type ErrorCode =
+  | "malformed_body"
+  | "missing_field"
+  | "invalid_field"
+  | "unsupported_content_type"
+  | "invalid_signature"
+  | "timestamp_out_of_window"
+  | "empty_secret"
+  | "body_too_large"
+  | "replayed_nonce"
+  | "missing_secret"
+  | "invalid_option"
+  | "storage_failed"
+  | "unauthorized"
+  | "not_found"
+  | "method_not_allowed";
+
+/** Thrown by every function: an `Error` with a stable `code` and the HTTP `status` to answer. */
+export declare class ZegoCallbackError extends Error {
+  readonly name: "ZegoCallbackError";
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** The field at fault, for `missing_field` and `invalid_field`. */
+  readonly field?: string;
+}
+
+/** A body: text, or bytes (a Node Buffer is a Uint8Array). */
+export type Body = string | Uint8Array | ArrayBuffer;
+
+export interface ReceiveOptions {
+  /** The callback secret, or several (rotation): a signature by any of them is accepted. */
+  secret: string | readonly string[];
+  /** The request's Content-Type; absent means "look at the body". */
+  contentType?: string | null;
+  /** The current time in Unix seconds; defaults to the clock. */
+  now?: number;
+  /** How far a timestamp may be from `now`, before or after. Default 300. */
+  toleranceSeconds?: number;
+  /** The largest body accepted, in bytes. Default 65536. */
+  maxBodyBytes?: number;
+}
+
+/** `hex(sha1(sorted secret, timestamp, nonce))` in lowercase: ZEGO's signature. */
+export declare function sign(secret: string, timestamp: string | number | bigint, nonce: string): string;
+
+/** The sorted string that is hashed. It contains the secret. */
+export declare function signingString(secret: string, timestamp: string | number | bigint, nonce: string): string;
+
+/** Whether `signature` signs `(timestamp, nonce)` under the secret or any of the secrets. */
+export declare function verifySignature(
+  secretOrSecrets: string | readonly string[],
+  timestamp: string | number | bigint,
+  nonce: string,
+  signature: string,
+): boolean;
+
+/** Decodes and types a callback body, without checking its signature. */
+export declare function parse(body: Body, contentType?: string | null): ZegoCallback;
+
+/** Decodes, verifies (signature, then timestamp window) and types a callback body. */
+export declare function receive(body: Body, options: ReceiveOptions): ZegoCallback;
+
+export interface FieldSchema {
+  name: string;
+  kind: "string" | "integer" | "id" | "app_id" | "timestamp" | "strings" | "stream_attr";
+  required: boolean;
+  max_bytes: number | null;
+  doc: string;
+}
+
+export interface EventSchema {
+  event: KnownCallback["event"];
+  doc: string;
+  fields: FieldSchema[];
+}
+
+/** Every documented event: its fields, their kinds, limits and ZEGO's descriptions. */
+export declare const schemas: readonly EventSchema[];
+
+/** The defaults `receive` uses. */
+export declare const defaults: { readonly toleranceSeconds: number; readonly maxBodyBytes: number };
+
+declare const api: {
+  sign: typeof sign;
+  signingString: typeof signingString;
+  verifySignature: typeof verifySignature;
+  parse: typeof parse;
+  receive: typeof receive;
+  schemas: typeof schemas;
+  defaults: typeof defaults;
+  ZegoCallbackError: typeof ZegoCallbackError;
+};
+export default api;

@@ -1,0 +1,124 @@
+// Builds the npm module into pkg/ (and the inspector's copy into www/pkg/):
+//   cargo (wasm32, feature "wasm") -> wasm-bindgen (nodejs + web targets) -> wasm-opt -Oz
+//   -> entries for require, import, browsers/bundlers and workerd, types and package.json.
+// Usage: node scripts/build-pkg.mjs
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const pkg = join(root, "pkg");
+const name = "zego_callback";
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: "inherit" });
+
+const cargoToml = readFileSync(join(root, "Cargo.toml"), "utf8");
+const version = cargoToml.match(/^version = "(.+)"/m)[1];
+
+run("cargo", ["build", "--lib", "--release", "--target", "wasm32-unknown-unknown", "--features", "wasm"]);
+const wasm = join(root, "target/wasm32-unknown-unknown/release", `${name}.wasm`);
+
+// The features Rust's wasm32 target uses by default; every runtime we support has them.
+const features = [
+  "--enable-bulk-memory",
+  "--enable-mutable-globals",
+  "--enable-nontrapping-float-to-int",
+  "--enable-sign-ext",
+  "--enable-reference-types",
+  "--enable-multivalue",
+];
+const wasmOpt = join(root, "node_modules/.bin/wasm-opt");
+
+function bindgen(target, outDir) {
+  rmSync(outDir, { recursive: true, force: true });
+  run("wasm-bindgen", ["--target", target, "--no-typescript", "--out-dir", outDir, "--out-name", name, wasm]);
+  const file = join(outDir, `${name}_bg.wasm`);
+  run(wasmOpt, ["-Oz", ...features, "--strip-debug", "--strip-producers", file, "-o", file]);
+  return file;
+}
+
+rmSync(pkg, { recursive: true, force: true });
+mkdirSync(pkg, { recursive: true });
+bindgen("nodejs", join(pkg, "node"));
+const webWasm = bindgen("web", join(pkg, "web"));
+
+// Browsers and bundlers get the wasm inlined and instantiated synchronously: no fetch, no
+// URL to resolve, no top-level await, so any bundler and any page can import it.
+const base64 = readFileSync(webWasm).toString("base64");
+writeFileSync(
+  join(pkg, "web", "wasm-inline.mjs"),
+  `// The optimized ${name}_bg.wasm, base64.\nexport default ${JSON.stringify(base64)};\n`,
+);
+
+const api = readFileSync(join(root, "js", "api.js"), "utf8");
+const names = ["sign", "signingString", "verifySignature", "parse", "receive", "schemas", "defaults", "ZegoCallbackError"];
+const fnNames = names.filter((n) => n !== "ZegoCallbackError").join(", ");
+// The class is declared by api.js itself; the rest comes from makeApi.
+const esmExports = `const api = makeApi(raw);\nexport const { ${fnNames} } = api;\nexport { ZegoCallbackError };\nexport default api;\n`;
+
+writeFileSync(
+  join(pkg, "index.cjs"),
+  `"use strict";\nconst raw = require("./node/${name}.js");\n${api}\nmodule.exports = makeApi(raw);\n`,
+);
+writeFileSync(
+  join(pkg, "index.mjs"),
+  `// Node's import: the same instance as require, so there is one ZegoCallbackError class.\n` +
+    `import api from "./index.cjs";\nexport const { ${names.join(", ")} } = api;\nexport default api;\n`,
+);
+writeFileSync(
+  join(pkg, "index.browser.mjs"),
+  `import * as raw from "./web/${name}.js";\nimport wasmBase64 from "./web/wasm-inline.mjs";\n` +
+    `const bytes = Uint8Array.from(atob(wasmBase64), (c) => c.charCodeAt(0));\n` +
+    `raw.initSync({ module: bytes });\n${api}\n${esmExports}`,
+);
+// workerd forbids compiling wasm from bytes at run time; wrangler bundles the .wasm import
+// as a compiled WebAssembly.Module instead.
+writeFileSync(
+  join(pkg, "index.workerd.mjs"),
+  `import * as raw from "./web/${name}.js";\nimport wasmModule from "./web/${name}_bg.wasm";\n` +
+    `raw.initSync({ module: wasmModule });\n${api}\n${esmExports}`,
+);
+
+copyFileSync(join(root, "js", "index.d.ts"), join(pkg, "index.d.ts"));
+copyFileSync(join(root, "js", "README.md"), join(pkg, "README.md"));
+writeFileSync(
+  join(pkg, "package.json"),
+  JSON.stringify(
+    {
+      name: "zego-callback",
+      version,
+      description: "Verified, exact, order-proof ZEGO server callbacks (Rust, WebAssembly)",
+      license: "MIT OR Apache-2.0",
+      keywords: ["zego", "webhook", "callback", "signature", "wasm"],
+      main: "./index.cjs",
+      module: "./index.browser.mjs",
+      browser: "./index.browser.mjs",
+      types: "./index.d.ts",
+      exports: {
+        ".": {
+          types: "./index.d.ts",
+          workerd: "./index.workerd.mjs",
+          node: { import: "./index.mjs", require: "./index.cjs" },
+          browser: "./index.browser.mjs",
+          import: "./index.browser.mjs",
+          require: "./index.cjs",
+          default: "./index.browser.mjs",
+        },
+        "./package.json": "./package.json",
+      },
+      files: ["index.*", "node/", "web/", "README.md"],
+      sideEffects: true,
+      engines: { node: ">=18" },
+    },
+    null,
+    2,
+  ) + "\n",
+);
+
+// The inspector page loads the same wasm through wasm-bindgen's own web loader.
+const www = join(root, "www", "pkg");
+mkdirSync(www, { recursive: true });
+for (const f of [`${name}.js`, `${name}_bg.wasm`]) copyFileSync(join(pkg, "web", f), join(www, f));
+writeFileSync(join(www, "api.mjs"), `export function wrap(raw) {\n${api}\nreturn makeApi(raw);\n}\n`);
+
+console.log(`pkg/ built: zego-callback ${version}`);
