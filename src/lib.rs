@@ -30,6 +30,7 @@ pub mod body;
 mod error;
 pub mod event;
 pub mod field;
+pub mod live;
 pub mod signature;
 pub mod value;
 
@@ -45,6 +46,7 @@ pub use event::{
     StreamClose, StreamCreate, UnknownEvent,
 };
 pub use field::{Codec, Id64, StreamAttr, Timestamp};
+pub use live::LiveList;
 pub use signature::{sign, signing_string, verify_signature, DEFAULT_TOLERANCE_SECONDS};
 pub use value::{Fields, Value};
 

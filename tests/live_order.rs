@@ -1,0 +1,419 @@
+//! Delivery order and duplicates do not change the live list.
+//!
+//! Histories are generated as they happen at ZEGO: several rooms, each with sessions that
+//! follow each other in time (a new session restarts `stream_seq` at a small number), stream
+//! ids reused across sessions and rooms, creates, closes and re-publishes (`recreate = 1`),
+//! a `room_close` ending some sessions, and mix tasks started and stopped. Each callback is
+//! built as a JSON body and parsed like a received one. The property: delivering a history
+//! in any order, each callback one or more times, leaves exactly the records that in-order
+//! delivery leaves, and in-order delivery shows the streams and mixes the history says are
+//! live.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use zego_callback::{parse, Callback, LiveList};
+
+const ROOMS: &[&str] = &["room", "room:1", "room%3A1", "ro"];
+const STREAMS: &[&str] = &["a", "b", "a:b"];
+const TASKS: &[&str] = &["1_t", "1:t"];
+
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Create,
+    Close,
+    Recreate,
+}
+
+#[derive(Debug, Clone)]
+struct SessionPlan {
+    id: u64,
+    first_seq: u64,
+    /// (what, which stream, seq increment, time increment)
+    ops: Vec<(Op, usize, u64, u64)>,
+    room_close: bool,
+    gap: u64,
+}
+
+#[derive(Debug, Clone)]
+struct RoomPlan {
+    room: &'static str,
+    sessions: Vec<SessionPlan>,
+}
+
+#[derive(Debug, Clone)]
+struct MixPlan {
+    task: &'static str,
+    /// (start or stop, seq increment)
+    ops: Vec<(bool, u64)>,
+}
+
+/// One callback of a history, without its envelope (added per delivery).
+#[derive(Debug, Clone)]
+enum Ev {
+    Create {
+        room: &'static str,
+        session: u64,
+        stream: &'static str,
+        seq: u64,
+        time: u64,
+        recreate: bool,
+    },
+    Close {
+        room: &'static str,
+        session: u64,
+        stream: &'static str,
+        seq: u64,
+        time: u64,
+    },
+    RoomClose {
+        room: &'static str,
+        session: u64,
+        time: u64,
+    },
+    MixStart {
+        task: &'static str,
+        seq: u64,
+    },
+    MixStop {
+        task: &'static str,
+        seq: u64,
+    },
+}
+
+/// (room, stream, room_session_id, stream_seq) of live streams.
+type LiveStreams = BTreeSet<(String, String, u64, u64)>;
+/// (task, seq) of running mixes.
+type LiveMixes = BTreeSet<(String, u64)>;
+
+#[derive(Debug, Clone)]
+struct History {
+    events: Vec<Ev>,
+    /// Every stream live at the end.
+    live_streams: LiveStreams,
+    /// Every mix running at the end.
+    live_mixes: LiveMixes,
+}
+
+fn session_id() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        0u64..6,
+        (1u64 << 53)..(1u64 << 53) + 4,
+        Just(858012925204410401u64),
+        Just(u64::MAX),
+    ]
+}
+
+fn op() -> impl Strategy<Value = (Op, usize, u64, u64)> {
+    (
+        prop_oneof![
+            3 => Just(Op::Create),
+            3 => Just(Op::Close),
+            1 => Just(Op::Recreate),
+        ],
+        0..STREAMS.len(),
+        1u64..=2,
+        0u64..=3,
+    )
+}
+
+fn room_plan(room: &'static str) -> impl Strategy<Value = RoomPlan> {
+    prop::collection::btree_set(session_id(), 1..=3)
+        .prop_map(|ids| ids.into_iter().collect::<Vec<_>>())
+        .prop_shuffle()
+        .prop_flat_map(|ids| {
+            let n = ids.len();
+            (
+                Just(ids),
+                prop::collection::vec(
+                    (
+                        0u64..=3,
+                        prop::collection::vec(op(), 0..8),
+                        prop::bool::weighted(0.6),
+                        0u64..=4,
+                    ),
+                    n,
+                ),
+            )
+        })
+        .prop_map(move |(ids, parts)| RoomPlan {
+            room,
+            sessions: ids
+                .into_iter()
+                .zip(parts)
+                .map(|(id, (first_seq, ops, room_close, gap))| SessionPlan {
+                    id,
+                    first_seq,
+                    ops,
+                    room_close,
+                    gap,
+                })
+                .collect(),
+        })
+}
+
+fn mix_plan(task: &'static str) -> impl Strategy<Value = MixPlan> {
+    prop::collection::vec((any::<bool>(), 1u64..=3), 0..6)
+        .prop_map(move |ops| MixPlan { task, ops })
+}
+
+fn build(rooms: Vec<RoomPlan>, mixes: Vec<MixPlan>) -> History {
+    let mut events = Vec::new();
+    let mut live_streams = BTreeSet::new();
+    let mut live_mixes = BTreeSet::new();
+    for plan in rooms {
+        // The newest callback of each stream, in true (generation) order.
+        let mut last: BTreeMap<&str, (bool, u64, u64)> = BTreeMap::new(); // live?, session, seq
+        let mut time = 1_000u64;
+        for s in &plan.sessions {
+            time += 1 + s.gap; // sessions of a room are strictly sequential in time
+            let mut seq = s.first_seq;
+            let mut created_at: BTreeMap<usize, u64> = BTreeMap::new();
+            for &(what, i, dseq, dt) in &s.ops {
+                seq += dseq;
+                time += dt;
+                let stream = STREAMS[i];
+                match what {
+                    Op::Create | Op::Recreate => {
+                        let recreate = matches!(what, Op::Recreate);
+                        // A re-publish may carry the stream's first create time: within
+                        // a session, stream_seq alone orders.
+                        let t = if recreate {
+                            *created_at.entry(i).or_insert(time)
+                        } else {
+                            created_at.insert(i, time);
+                            time
+                        };
+                        events.push(Ev::Create {
+                            room: plan.room,
+                            session: s.id,
+                            stream,
+                            seq,
+                            time: t,
+                            recreate,
+                        });
+                        last.insert(stream, (true, s.id, seq));
+                    }
+                    Op::Close => {
+                        events.push(Ev::Close {
+                            room: plan.room,
+                            session: s.id,
+                            stream,
+                            seq,
+                            time,
+                        });
+                        last.insert(stream, (false, s.id, seq));
+                    }
+                }
+            }
+            if s.room_close {
+                time += 1;
+                events.push(Ev::RoomClose {
+                    room: plan.room,
+                    session: s.id,
+                    time,
+                });
+                for entry in last.values_mut() {
+                    if entry.1 == s.id {
+                        entry.0 = false;
+                    }
+                }
+            }
+        }
+        for (stream, (live, session, seq)) in last {
+            if live {
+                live_streams.insert((plan.room.to_owned(), stream.to_owned(), session, seq));
+            }
+        }
+    }
+    for plan in mixes {
+        let mut seq = 0;
+        let mut last = None;
+        for (start, dseq) in plan.ops {
+            seq += dseq;
+            events.push(if start {
+                Ev::MixStart {
+                    task: plan.task,
+                    seq,
+                }
+            } else {
+                Ev::MixStop {
+                    task: plan.task,
+                    seq,
+                }
+            });
+            last = Some((start, seq));
+        }
+        if let Some((true, seq)) = last {
+            live_mixes.insert((plan.task.to_owned(), seq));
+        }
+    }
+    History {
+        events,
+        live_streams,
+        live_mixes,
+    }
+}
+
+fn history() -> impl Strategy<Value = History> {
+    let rooms = prop::sample::subsequence(ROOMS.to_vec(), 1..=3)
+        .prop_flat_map(|rooms| rooms.into_iter().map(room_plan).collect::<Vec<_>>());
+    let mixes = prop::sample::subsequence(TASKS.to_vec(), 0..=2)
+        .prop_flat_map(|tasks| tasks.into_iter().map(mix_plan).collect::<Vec<_>>());
+    (rooms, mixes).prop_map(|(rooms, mixes)| build(rooms, mixes))
+}
+
+/// A history and a delivery of it: every index once or more, shuffled.
+fn delivery() -> impl Strategy<Value = (History, Vec<usize>)> {
+    history().prop_flat_map(|h| {
+        let n = h.events.len();
+        (Just(h), prop::collection::vec(1usize..=3, n)).prop_flat_map(|(h, repeats)| {
+            let order: Vec<usize> = repeats
+                .iter()
+                .enumerate()
+                .flat_map(|(i, &r)| std::iter::repeat_n(i, r))
+                .collect();
+            (Just(h), Just(order).prop_shuffle())
+        })
+    })
+}
+
+/// The body ZEGO would send; `try_no` varies the envelope as a retry would.
+fn body(ev: &Ev, try_no: usize) -> String {
+    let envelope = |event: &str| {
+        json!({
+            "event": event,
+            "appid": "1",
+            "timestamp": (1_700_000_000 + try_no).to_string(),
+            "nonce": format!("n{try_no}"),
+            "signature": "0123456789abcdef0123456789abcdef01234567",
+        })
+    };
+    let mut v: Value = match ev {
+        Ev::Create { .. } => envelope("stream_create"),
+        Ev::Close { .. } => envelope("stream_close"),
+        Ev::RoomClose { .. } => json!({
+            "event": "room_close",
+            "appid": 1,
+            "timestamp": 1_700_000_000 + try_no,
+            "nonce": format!("n{try_no}"),
+            "signature": "0123456789abcdef0123456789abcdef01234567",
+        }),
+        Ev::MixStart { .. } => envelope("mix_start"),
+        Ev::MixStop { .. } => envelope("mix_stop"),
+    };
+    let fields = match ev {
+        Ev::Create {
+            room,
+            session,
+            stream,
+            seq,
+            time,
+            recreate,
+        } => json!({
+            "room_id": room,
+            "room_session_id": session.to_string(),
+            "stream_id": stream,
+            "stream_sid": format!("s-{session}-{seq}"),
+            "stream_alias": stream,
+            "stream_attr": format!("{{\"cid\":{}}}", seq % 4),
+            "stream_seq": format!("0{seq}"),
+            "create_time": (time / 1000).to_string(),
+            "create_time_ms": time.to_string(),
+            "recreate": if *recreate { "1" } else { "0" },
+            "user_id": format!("u{seq}"),
+            "rtmp_url": [format!("rtmp://cdn/{stream}/{seq}")],
+            "hls_url": [],
+        }),
+        Ev::Close {
+            room,
+            session,
+            stream,
+            seq,
+            time,
+        } => json!({
+            "room_id": room,
+            "room_session_id": session.to_string(),
+            "stream_id": stream,
+            "stream_seq": seq.to_string(),
+            "type": "0",
+            "destroy_timemillis": time.to_string(),
+        }),
+        Ev::RoomClose {
+            room,
+            session,
+            time,
+        } => json!({
+            "room_id": room,
+            "room_session_id": session,
+            "close_reason": 0,
+            "room_close_time": time.to_string(),
+        }),
+        Ev::MixStart { task, seq } => json!({
+            "task_id": task,
+            "seq": seq.to_string(),
+            "mix_url": format!("rtmp://mix/{task}/{seq}"),
+            "hls_urls": [format!("https://mix/{seq}.m3u8")],
+        }),
+        Ev::MixStop { task, seq } => json!({ "task_id": task, "seq": seq.to_string() }),
+    };
+    if let (Value::Object(env), Value::Object(fields)) = (&mut v, fields) {
+        env.extend(fields);
+    }
+    v.to_string()
+}
+
+fn callback(ev: &Ev, try_no: usize) -> Callback {
+    let text = body(ev, try_no);
+    parse(text.as_bytes(), None).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn replay<'a>(events: impl IntoIterator<Item = (usize, &'a Ev)>) -> LiveList {
+    let mut list = LiveList::new();
+    for (try_no, ev) in events {
+        list.apply(&callback(ev, try_no)).expect("keys fit");
+    }
+    list
+}
+
+fn shown(list: &LiveList) -> (LiveStreams, LiveMixes) {
+    (
+        list.streams()
+            .iter()
+            .map(|s| {
+                (
+                    s.room_id.clone(),
+                    s.stream_id.clone(),
+                    s.room_session_id.0,
+                    s.stream_seq,
+                )
+            })
+            .collect(),
+        list.mixes()
+            .iter()
+            .map(|m| (m.task_id.clone(), m.seq))
+            .collect(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_order_and_any_duplicates_leave_the_in_order_list((h, order) in delivery()) {
+        let in_order = replay(h.events.iter().enumerate());
+        let (streams, mixes) = shown(&in_order);
+        prop_assert_eq!(&streams, &h.live_streams);
+        prop_assert_eq!(&mixes, &h.live_mixes);
+
+        let shuffled = replay(order.iter().enumerate().map(|(k, &i)| (k, &h.events[i])));
+        prop_assert_eq!(shown(&shuffled), (streams, mixes));
+        prop_assert_eq!(&shuffled, &in_order);
+
+        // What the inspector shows survives a JSON round trip.
+        let json = serde_json::to_string(&shuffled).unwrap();
+        let back: LiveList = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(back, shuffled);
+    }
+}
