@@ -98,8 +98,8 @@ writeFileSync(
         ".": {
           types: "./index.d.ts",
           workerd: "./index.workerd.mjs",
-          node: { import: "./index.mjs", require: "./index.cjs" },
           browser: "./index.browser.mjs",
+          node: { import: "./index.mjs", require: "./index.cjs" },
           import: "./index.browser.mjs",
           require: "./index.cjs",
           default: "./index.browser.mjs",

@@ -1,0 +1,44 @@
+// The real tarball (`npm pack ./pkg`), installed into a scratch project and resolved by
+// its name through package.json "exports": require, import, and the browser condition.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const fixture = join(root, "tests/fixtures/signed/room_close_401.json");
+
+test("the packed module installs and resolves for require, import and browsers", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "zego-pack-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const npm = (args, cwd) => execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+  const tarball = npm(["pack", join(root, "pkg"), "--pack-destination", dir, "--silent"], root).trim().split("\n").pop();
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "scratch", private: true }));
+  npm(["install", "--offline", "--no-audit", "--no-fund", join(dir, tarball)], dir);
+
+  const body = JSON.stringify(readFileSync(fixture, "utf8"));
+  const script = (load) =>
+    `${load}.then((m) => { const cb = m.receive(${body}, { secret: "zego-fixture-secret", now: 1499676989 });` +
+    ` console.log(JSON.stringify([cb.event, cb.room_session_id, typeof m.ZegoCallbackError])); })`;
+  const runNode = (args) => JSON.parse(execFileSync(process.execPath, args, { cwd: dir, encoding: "utf8" }));
+  const expected = ["room_close", "858012925204410401", "function"];
+
+  assert.deepEqual(runNode(["-e", script(`Promise.resolve(require("zego-callback"))`)]), expected, "require");
+  assert.deepEqual(runNode(["--input-type=module", "-e", script(`import("zego-callback")`)]), expected, "import");
+  assert.deepEqual(
+    runNode(["--conditions=browser", "--input-type=module", "-e", script(`import("zego-callback")`)]),
+    expected,
+    "browser condition",
+  );
+  const resolved = execFileSync(
+    process.execPath,
+    ["--conditions=browser", "--input-type=module", "-e", `console.log(import.meta.resolve("zego-callback"))`],
+    { cwd: dir, encoding: "utf8" },
+  );
+  assert.match(resolved, /index\.browser\.mjs/);
+  assert.ok(readFileSync(join(dir, "node_modules/zego-callback/index.d.ts"), "utf8").includes("ZegoCallbackError"));
+});

@@ -1,0 +1,88 @@
+// Type-level tests of pkg/index.d.ts, checked by `tsc --noEmit` (nothing runs).
+// Each `@ts-expect-error` must be an error, or tsc fails: the types can fail too.
+import {
+  parse,
+  receive,
+  sign,
+  verifySignature,
+  ZegoCallbackError,
+  type ZegoCallback,
+  type StreamCreate,
+  type Id64,
+} from "zego-callback";
+import api from "zego-callback";
+
+declare const body: string;
+declare const bytes: Uint8Array;
+
+const cb: ZegoCallback = receive(body, { secret: ["old", "new"], contentType: "application/json", now: 1, toleranceSeconds: 60 });
+
+// Narrow on `known`, then switch on `event`: each branch sees its own fields.
+if (cb.known) {
+  switch (cb.event) {
+    case "stream_create": {
+      const id: Id64 = cb.room_session_id;
+      const seq: number = cb.stream_seq;
+      const urls: string[] = cb.rtmp_url;
+      const codec: string | undefined = cb.codec?.name;
+      void [id, seq, urls, codec];
+      break;
+    }
+    case "stream_close": {
+      const t: number | undefined = cb.type;
+      const ms: number = cb.destroy_timemillis;
+      // @ts-expect-error rtmp_url belongs to stream_create
+      void cb.rtmp_url;
+      void [t, ms];
+      break;
+    }
+    case "room_close": {
+      // @ts-expect-error room_session_id is a decimal string, never a number
+      const n: number = cb.room_session_id;
+      void n;
+      break;
+    }
+    case "mix_stop":
+      void (cb.seq + 1);
+      break;
+    case "room_login":
+    case "room_logout":
+      void cb.room_seq.length;
+      break;
+    case "room_create":
+    case "mix_start":
+      break;
+    default: {
+      const exhaustive: never = cb;
+      void exhaustive;
+    }
+  }
+  void cb.extra;
+} else {
+  const name: string = cb.event;
+  const value = cb.fields["TaskId"];
+  void [name, value];
+}
+
+const created = parse(bytes, null) as StreamCreate;
+void created.stream_id;
+
+const s: string = sign("secret", 1470820198, "123412");
+const ok: boolean = verifySignature(["a", "b"], "1470820198", "123412", s);
+void ok;
+
+try {
+  api.parse(new ArrayBuffer(0));
+} catch (e) {
+  if (e instanceof ZegoCallbackError) {
+    const status: number = e.status;
+    // @ts-expect-error codes are a closed union
+    const wrong: typeof e.code = "no_such_code";
+    void [status, wrong];
+  }
+}
+
+// @ts-expect-error the secret is required
+receive(body, {});
+// @ts-expect-error a body is text or bytes
+parse(42);
