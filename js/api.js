@@ -138,6 +138,90 @@ function makeApi(raw) {
   /** Every documented event: its fields, their kinds, limits and ZEGO's descriptions. */
   const schemas = JSON.parse(raw.schemas());
 
+  // The live-list rules, driven against any store: plan (keys to read), decide (the write
+  // for the callback's own key), and for a room_close, decideScanned for each stored
+  // stream under plan.scanPrefix once the first write is stored.
+  const stored = (record) => (record == null ? undefined : JSON.stringify(record));
+  const live = {
+    plan(callback) {
+      try {
+        return JSON.parse(raw.livePlan(JSON.stringify(callback)));
+      } catch (e) {
+        return rethrow(e);
+      }
+    },
+    decide(callback, current, session) {
+      try {
+        return JSON.parse(raw.liveDecide(JSON.stringify(callback), stored(current), stored(session)));
+      } catch (e) {
+        return rethrow(e);
+      }
+    },
+    decideScanned(callback, key, record) {
+      try {
+        return JSON.parse(raw.liveDecideScanned(JSON.stringify(callback), text("key", key), stored(record)));
+      } catch (e) {
+        return rethrow(e);
+      }
+    },
+  };
+
+  /** A live list kept in memory, driven by the same rules as the Worker's KV. */
+  class LiveList {
+    #records = new Map();
+
+    /** Applies one callback (as `parse` or `receive` returned it); returns the keys written. */
+    apply(callback) {
+      const json = JSON.stringify(callback);
+      let plan, written = [];
+      try {
+        plan = JSON.parse(raw.livePlan(json));
+        if (plan === null) return written;
+        const get = (key) => (key == null ? undefined : stored(this.#records.get(key)));
+        const write = JSON.parse(raw.liveDecide(json, get(plan.key), get(plan.sessionKey)));
+        if (write) this.#put(write, written);
+        if (plan.scanPrefix != null) {
+          for (const [key, record] of [...this.#records]) {
+            if (!key.startsWith(plan.scanPrefix)) continue;
+            const ended = JSON.parse(raw.liveDecideScanned(json, key, stored(record)));
+            if (ended) this.#put(ended, written);
+          }
+        }
+      } catch (e) {
+        return rethrow(e);
+      }
+      return written;
+    }
+
+    #put(write, written) {
+      this.#records.set(write.key, write.record);
+      written.push(write.key);
+    }
+
+    #live(kind) {
+      return [...this.#records.keys()]
+        .sort()
+        .map((key) => this.#records.get(key)[kind])
+        .filter((r) => r !== undefined && r.state === "live")
+        .map((r) => r[kind]);
+    }
+
+    /** The live streams, sorted by key (room, then stream id). */
+    streams() {
+      return this.#live("stream");
+    }
+
+    /** The running mix tasks, sorted by key. */
+    mixes() {
+      return this.#live("mix");
+    }
+
+    /** Every stored record by key, tombstones included. */
+    records() {
+      return Object.fromEntries([...this.#records.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+  }
+
   return {
     sign,
     signingString,
@@ -146,6 +230,8 @@ function makeApi(raw) {
     receive,
     schemas,
     defaults,
+    live,
+    LiveList,
     ZegoCallbackError,
   };
 }

@@ -246,6 +246,89 @@ export declare const schemas: readonly EventSchema[];
 /** The defaults `receive` uses. */
 export declare const defaults: { readonly toleranceSeconds: number; readonly maxBodyBytes: number };
 
+/** A live stream, as the live list shows it. */
+export interface LiveStream {
+  room_id: string;
+  stream_id: string;
+  room_session_id: Id64;
+  stream_seq: number;
+  create_time_ms: number;
+  /** Present (true) when the stream was re-published (`recreate = 1`). */
+  recreate?: true;
+  user_id?: string;
+  user_name?: string;
+  title?: string;
+  stream_alias?: string;
+  stream_sid?: string;
+  extra_info?: string;
+  codec?: Codec;
+  rtmp_url?: string[];
+  hls_url?: string[];
+  hdl_url?: string[];
+  pic_url?: string[];
+}
+
+/** A running stream mixing task, as the live list shows it. */
+export interface LiveMix {
+  task_id: string;
+  seq: number;
+  channel_id?: string;
+  publish_id?: string;
+  mix_url?: string;
+  mix_stream_alias?: string;
+  rtmp_urls?: string[];
+  hls_urls?: string[];
+  hdl_urls?: string[];
+  stream_alias?: string;
+}
+
+/** What the rules store under one key; tombstones included. Opaque to most callers: store
+ * it as JSON and hand it back to {@link live}. */
+export type StoredRecord =
+  | { stream: { state: "live"; version: object; stream: LiveStream } | { state: "closed"; version: object } }
+  | { session: { room_id: string; room_session_id: Id64; room_close_time: number; close_reason?: number } }
+  | { mix: { state: "live"; version: object; mix: LiveMix } | { state: "stopped"; version: object; task_id: string } };
+
+/** The keys a callback touches. */
+export interface LivePlan {
+  /** The key the callback writes. */
+  key: string;
+  /** Read this key too before deciding (a stream_create's room session). */
+  sessionKey: string | null;
+  /** For a room_close: once the first write is stored, pass each record under this prefix to `decideScanned`. */
+  scanPrefix: string | null;
+}
+
+/** One write to carry out: store `record` under `key`, expiring after `ttlSeconds` when not null. */
+export interface LiveWrite {
+  key: string;
+  record: StoredRecord;
+  ttlSeconds: number | null;
+}
+
+/** The live-list rules, for a store of one's own (a database, another KV): order-proof and
+ * idempotent, the same decisions as the Worker's. */
+export declare const live: {
+  /** Which keys a callback touches; null when it does not concern the live list. */
+  plan(callback: ZegoCallback): LivePlan | null;
+  /** The write for the plan's key, given what is stored under `key` and `sessionKey`; null: write nothing. */
+  decide(callback: ZegoCallback, current?: StoredRecord | null, session?: StoredRecord | null): LiveWrite | null;
+  /** For a room_close: the write for one record found under `scanPrefix`; null: leave it. */
+  decideScanned(callback: ZegoCallback, key: string, record: StoredRecord): LiveWrite | null;
+};
+
+/** A live list kept in memory, driven by the same rules. */
+export declare class LiveList {
+  /** Applies one callback (as `parse`/`receive` returned it); returns the keys written. */
+  apply(callback: ZegoCallback): string[];
+  /** The live streams, sorted by key (room, then stream id). */
+  streams(): LiveStream[];
+  /** The running mix tasks, sorted by key. */
+  mixes(): LiveMix[];
+  /** Every stored record by key, tombstones included. */
+  records(): { [key: string]: StoredRecord };
+}
+
 declare const api: {
   sign: typeof sign;
   signingString: typeof signingString;
@@ -254,6 +337,8 @@ declare const api: {
   receive: typeof receive;
   schemas: typeof schemas;
   defaults: typeof defaults;
+  live: typeof live;
+  LiveList: typeof LiveList;
   ZegoCallbackError: typeof ZegoCallbackError;
 };
 export default api;

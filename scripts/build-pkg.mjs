@@ -3,7 +3,7 @@
 //   -> entries for require, import, browsers/bundlers and workerd, types and package.json.
 // Usage: node scripts/build-pkg.mjs
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -51,7 +51,7 @@ writeFileSync(
 );
 
 const api = readFileSync(join(root, "js", "api.js"), "utf8");
-const names = ["sign", "signingString", "verifySignature", "parse", "receive", "schemas", "defaults", "ZegoCallbackError"];
+const names = ["sign", "signingString", "verifySignature", "parse", "receive", "schemas", "defaults", "live", "LiveList", "ZegoCallbackError"];
 const fnNames = names.filter((n) => n !== "ZegoCallbackError").join(", ");
 // The class is declared by api.js itself; the rest comes from makeApi.
 const esmExports = `const api = makeApi(raw);\nexport const { ${fnNames} } = api;\nexport { ZegoCallbackError };\nexport default api;\n`;
@@ -120,5 +120,12 @@ const www = join(root, "www", "pkg");
 mkdirSync(www, { recursive: true });
 for (const f of [`${name}.js`, `${name}_bg.wasm`]) copyFileSync(join(pkg, "web", f), join(www, f));
 writeFileSync(join(www, "api.mjs"), `export function wrap(raw) {\n${api}\nreturn makeApi(raw);\n}\n`);
+
+// ...and offers the shared fixtures, copied from tests/fixtures/ (the files every test uses).
+const wwwFixtures = join(root, "www", "fixtures");
+rmSync(wwwFixtures, { recursive: true, force: true });
+for (const part of ["index.json", "seeds", "signed", "bad"]) {
+  cpSync(join(root, "tests", "fixtures", part), join(wwwFixtures, part), { recursive: true });
+}
 
 console.log(`pkg/ built: zego-callback ${version}`);

@@ -89,6 +89,9 @@ use crate::event::{Callback, MixStart, MixStop, RoomClose, StreamClose, StreamCr
 use crate::field::{Codec, Id64};
 use crate::Error;
 
+pub mod driver;
+pub use driver::{decide, decide_scanned, plan, KeyWrite, Plan};
+
 /// How long a tombstone is kept, in seconds: 24 hours.
 ///
 /// Far longer than ZEGO's retry window (the last retry comes 62 s after the first try) plus
@@ -764,79 +767,31 @@ impl LiveList {
     /// Fails only when a key would be longer than [`MAX_KEY_BYTES`]; nothing is written then.
     pub fn apply(&mut self, cb: &Callback) -> Result<Vec<String>, Error> {
         let mut written = Vec::new();
-        match cb {
-            Callback::StreamCreate(ev) => {
-                let key = stream_key(&ev.room_id, &ev.stream_id)?;
-                let session = self.session(&session_key(&ev.room_id, ev.room_session_id)?);
-                let write = apply_stream_create(self.stream(&key), session, ev);
-                self.put(key, write.into_record().map(Stored::Stream), &mut written);
+        let Some(plan) = plan(cb)? else {
+            return Ok(written);
+        };
+        let current = self.records.get(&plan.key);
+        let session = plan.session_key.as_ref().and_then(|k| self.records.get(k));
+        if let Some(write) = decide(cb, &plan, current, session) {
+            self.put(write, &mut written);
+        }
+        if let Some(prefix) = &plan.scan_prefix {
+            let ended: Vec<KeyWrite> = self
+                .records
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(prefix.as_str()))
+                .filter_map(|(k, v)| decide_scanned(cb, k, v))
+                .collect();
+            for write in ended {
+                self.put(write, &mut written);
             }
-            Callback::StreamClose(ev) => {
-                let key = stream_key(&ev.room_id, &ev.stream_id)?;
-                let write = apply_stream_close(self.stream(&key), ev);
-                self.put(key, write.into_record().map(Stored::Stream), &mut written);
-            }
-            Callback::RoomClose(ev) => {
-                let key = session_key(&ev.room_id, ev.room_session_id)?;
-                let prefix = stream_room_prefix(&ev.room_id)?;
-                let write = apply_room_close(self.session(&key), ev);
-                self.put(key, write.into_record().map(Stored::Session), &mut written);
-                let ended: Vec<(String, StreamRecord)> = self
-                    .records
-                    .range(prefix.clone()..)
-                    .take_while(|(k, _)| k.starts_with(&prefix))
-                    .filter_map(|(k, v)| match v {
-                        Stored::Stream(s) => apply_room_close_to_stream(s, ev)
-                            .into_record()
-                            .map(|r| (k.clone(), r)),
-                        _ => None,
-                    })
-                    .collect();
-                for (key, record) in ended {
-                    self.put(key, Some(Stored::Stream(record)), &mut written);
-                }
-            }
-            Callback::MixStart(ev) => {
-                let key = mix_key(&ev.task_id)?;
-                let write = apply_mix_start(self.mix(&key), ev);
-                self.put(key, write.into_record().map(Stored::Mix), &mut written);
-            }
-            Callback::MixStop(ev) => {
-                let key = mix_key(&ev.task_id)?;
-                let write = apply_mix_stop(self.mix(&key), ev);
-                self.put(key, write.into_record().map(Stored::Mix), &mut written);
-            }
-            _ => {}
         }
         Ok(written)
     }
 
-    fn put(&mut self, key: String, record: Option<Stored>, written: &mut Vec<String>) {
-        if let Some(record) = record {
-            written.push(key.clone());
-            self.records.insert(key, record);
-        }
-    }
-
-    fn stream(&self, key: &str) -> Option<&StreamRecord> {
-        match self.records.get(key) {
-            Some(Stored::Stream(s)) => Some(s),
-            _ => None,
-        }
-    }
-
-    fn session(&self, key: &str) -> Option<&SessionRecord> {
-        match self.records.get(key) {
-            Some(Stored::Session(s)) => Some(s),
-            _ => None,
-        }
-    }
-
-    fn mix(&self, key: &str) -> Option<&MixRecord> {
-        match self.records.get(key) {
-            Some(Stored::Mix(m)) => Some(m),
-            _ => None,
-        }
+    fn put(&mut self, write: KeyWrite, written: &mut Vec<String>) {
+        written.push(write.key.clone());
+        self.records.insert(write.key, write.record);
     }
 
     /// Every record, tombstones included, by key.

@@ -8,7 +8,7 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{body, event, signature, Callback, Error, Receiver};
+use crate::{body, event, live, signature, Callback, Error, Receiver};
 
 /// The JSON of an error, thrown to JS: code, status, message and field.
 fn throw(e: Error) -> JsValue {
@@ -145,4 +145,60 @@ pub fn defaults() -> String {
         signature::DEFAULT_TOLERANCE_SECONDS,
         body::DEFAULT_MAX_BODY_BYTES
     )
+}
+
+/// A callback object given back by JS (the JSON of one `parse` returned), typed again.
+fn callback_from_json(json: &str) -> Result<Callback, JsValue> {
+    body::decode_json(json)
+        .and_then(Callback::from_fields)
+        .map_err(throw)
+}
+
+fn stored_from_json(json: Option<String>) -> Result<Option<live::Stored>, JsValue> {
+    json.map(|text| {
+        serde_json::from_str(&text).map_err(|e| {
+            throw(Error::InvalidOption {
+                name: "record".to_owned(),
+                reason: format!("not a stored live-list record: {e}"),
+            })
+        })
+    })
+    .transpose()
+}
+
+/// The keys a callback touches, as JSON (`null` when it does not concern the list).
+#[wasm_bindgen(js_name = livePlan)]
+pub fn live_plan(callback: &str) -> Result<String, JsValue> {
+    let cb = callback_from_json(callback)?;
+    live::plan(&cb).map(|p| to_json(&p)).map_err(throw)
+}
+
+/// The write for a callback's own key, given the records read for its plan (JSON or null).
+#[wasm_bindgen(js_name = liveDecide)]
+pub fn live_decide(
+    callback: &str,
+    current: Option<String>,
+    session: Option<String>,
+) -> Result<String, JsValue> {
+    let cb = callback_from_json(callback)?;
+    let Some(plan) = live::plan(&cb).map_err(throw)? else {
+        return Ok("null".to_owned());
+    };
+    let (current, session) = (stored_from_json(current)?, stored_from_json(session)?);
+    Ok(to_json(&live::decide(
+        &cb,
+        &plan,
+        current.as_ref(),
+        session.as_ref(),
+    )))
+}
+
+/// For a `room_close`: the write for one record found under the plan's scan prefix.
+#[wasm_bindgen(js_name = liveDecideScanned)]
+pub fn live_decide_scanned(callback: &str, key: &str, stored: String) -> Result<String, JsValue> {
+    let cb = callback_from_json(callback)?;
+    let stored = stored_from_json(Some(stored))?;
+    Ok(to_json(
+        &stored.and_then(|s| live::decide_scanned(&cb, key, &s)),
+    ))
 }
