@@ -41,6 +41,11 @@ rmSync(pkg, { recursive: true, force: true });
 mkdirSync(pkg, { recursive: true });
 bindgen("nodejs", join(pkg, "node"));
 const webWasm = bindgen("web", join(pkg, "web"));
+// The web glue is an ES module; name it so, since the package is not "type": "module" and
+// tools that go by extension (bundlers, Miniflare) would read a .js file as CommonJS.
+const webGlue = join(pkg, "web", `${name}.mjs`);
+writeFileSync(webGlue, readFileSync(join(pkg, "web", `${name}.js`)));
+rmSync(join(pkg, "web", `${name}.js`));
 
 // Browsers and bundlers get the wasm inlined and instantiated synchronously: no fetch, no
 // URL to resolve, no top-level await, so any bundler and any page can import it.
@@ -67,7 +72,7 @@ writeFileSync(
 );
 writeFileSync(
   join(pkg, "index.browser.mjs"),
-  `import * as raw from "./web/${name}.js";\nimport wasmBase64 from "./web/wasm-inline.mjs";\n` +
+  `import * as raw from "./web/${name}.mjs";\nimport wasmBase64 from "./web/wasm-inline.mjs";\n` +
     `const bytes = Uint8Array.from(atob(wasmBase64), (c) => c.charCodeAt(0));\n` +
     `raw.initSync({ module: bytes });\n${api}\n${esmExports}`,
 );
@@ -75,7 +80,7 @@ writeFileSync(
 // as a compiled WebAssembly.Module instead.
 writeFileSync(
   join(pkg, "index.workerd.mjs"),
-  `import * as raw from "./web/${name}.js";\nimport wasmModule from "./web/${name}_bg.wasm";\n` +
+  `import * as raw from "./web/${name}.mjs";\nimport wasmModule from "./web/${name}_bg.wasm";\n` +
     `raw.initSync({ module: wasmModule });\n${api}\n${esmExports}`,
 );
 
@@ -118,7 +123,8 @@ writeFileSync(
 // The inspector page loads the same wasm through wasm-bindgen's own web loader.
 const www = join(root, "www", "pkg");
 mkdirSync(www, { recursive: true });
-for (const f of [`${name}.js`, `${name}_bg.wasm`]) copyFileSync(join(pkg, "web", f), join(www, f));
+copyFileSync(webGlue, join(www, `${name}.js`));
+copyFileSync(webWasm, join(www, `${name}_bg.wasm`));
 writeFileSync(join(www, "api.mjs"), `export function wrap(raw) {\n${api}\nreturn makeApi(raw);\n}\n`);
 
 // ...and offers the shared fixtures, copied from tests/fixtures/ (the files every test uses).
