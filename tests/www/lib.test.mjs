@@ -1,0 +1,185 @@
+// The inspector's pure modules (www/lib/) under Node, against the module build the page loads
+// (www/pkg/, instantiated synchronously here instead of fetched).
+import test from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { bodyMembers, formMembers, isJsonValue, jsonMembers, jsonParseLoss, memberText, ScanError, stringArray, utf8Bytes } from "../../www/lib/raw.mjs";
+import { fieldRows } from "../../www/lib/fields.mjs";
+import { analyzeSignature, humanDuration, secretList, signingParts, timestampAge } from "../../www/lib/check.mjs";
+import { buildBody, ComposeError, curlCommand, editorRows, randomNonce, shellQuote, signRows } from "../../www/lib/compose.mjs";
+import { hasLiveList, replay, sameList, sampleHistory, shuffledOrder } from "../../www/lib/history.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const fixtures = join(root, "tests", "fixtures");
+const fixture = (file) => readFileSync(join(fixtures, file), "utf8");
+const index = JSON.parse(fixture("index.json"));
+const wasm = join(root, "www", "pkg", "zego_callback_bg.wasm");
+
+async function loadApi() {
+  const raw = await import("../../www/pkg/zego_callback.js");
+  raw.initSync({ module: readFileSync(wasm) });
+  const { wrap } = await import("../../www/pkg/api.mjs");
+  return wrap(raw);
+}
+const api = existsSync(wasm) ? await loadApi() : null;
+const needsApi = api ? {} : { skip: "www/pkg is not built (node scripts/build-pkg.mjs)" };
+
+test("jsonMembers keeps each value's exact text", () => {
+  const members = jsonMembers(fixture("seeds/room_close.json"));
+  const byName = Object.fromEntries(members.map((m) => [m.name, m]));
+  assert.deepEqual(members.map((m) => m.name), ["event", "appid", "timestamp", "nonce", "signature", "room_id", "room_session_id", "close_reason", "room_close_time"]);
+  assert.equal(byName.room_session_id.raw, "858012925204410400");
+  assert.equal(byName.room_session_id.type, "number");
+  assert.equal(byName.room_close_time.raw, '"1499676989909"');
+  assert.equal(memberText(byName.timestamp), "1499676989");
+  assert.equal(memberText(byName.nonce), "350176");
+  const create = jsonMembers(fixture("seeds/stream_create.json"));
+  const attr = create.find((m) => m.name === "stream_attr");
+  assert.equal(attr.value, '{"cid":0}');
+  assert.equal(create.find((m) => m.name === "rtmp_url").type, "array");
+});
+
+test("jsonMembers: a BOM, nesting, and every kind of fault", () => {
+  assert.deepEqual(jsonMembers('\uFEFF{"a":{"b":[1,{"c":null}]},"d":-1.5e3}').map((m) => [m.name, m.raw]), [["a", '{"b":[1,{"c":null}]}'], ["d", "-1.5e3"]]);
+  assert.deepEqual(jsonMembers(" {} "), []);
+  for (const bad of ["", "  ", '{"a":1,}', '{"a":1} x', '["a"]', '{"a":01}', '{"a":"\\q"}', '{"a":tru}', "{", "[".repeat(300)]) {
+    assert.throws(() => jsonMembers(bad), ScanError, JSON.stringify(bad));
+  }
+  assert.deepEqual(bodyMembers('{"a":1,}', "application/json").members, []);
+  assert.ok(bodyMembers('{"a":1,}', "application/json").error instanceof ScanError);
+});
+
+test("form bodies: decoded, repeated names grouped, a BOM dropped, sniffed", () => {
+  const members = formMembers(fixture("signed/stream_create.form"));
+  const rtmp = members.find((m) => m.name === "rtmp_url");
+  assert.equal(rtmp.values.length, 2);
+  assert.equal(members.find((m) => m.name === "stream_attr").value, '{"cid":0}');
+  const bom = bodyMembers(fixture("signed/stream_create_json_arrays.form"), null);
+  assert.equal(bom.format, "form");
+  assert.equal(bom.members[0].name, "event");
+  assert.equal(bodyMembers(fixture("seeds/mix_stop.json"), null).format, "json");
+  assert.equal(bodyMembers("a=1", "application/xml").format, "form");
+});
+
+test("jsonParseLoss writes out exactly what JSON.parse makes of a big integer", () => {
+  assert.equal(jsonParseLoss("858012925204410400"), "858012925204410368");
+  assert.equal(jsonParseLoss("18446744073709551615"), "18446744073709551616");
+  assert.equal(jsonParseLoss("18446744073709551616"), null, "2^64 is a double exactly");
+  assert.equal(jsonParseLoss("9007199254740993"), "9007199254740992");
+  assert.equal(jsonParseLoss("9007199254740992"), null);
+  assert.equal(jsonParseLoss("1499676989"), null);
+  assert.equal(jsonParseLoss("1.5"), null);
+});
+
+test("small helpers", () => {
+  assert.deepEqual(stringArray('[ "a", "b\\u0021" ]'), ["a", "b!"]);
+  assert.deepEqual(stringArray("[]"), []);
+  assert.equal(stringArray('["a", 1]'), null);
+  assert.equal(stringArray('"a"'), null);
+  assert.ok(isJsonValue(" [1, 858012925204410400] "));
+  assert.ok(!isJsonValue("[1,]"));
+  assert.equal(utf8Bytes("房间"), 6);
+  assert.deepEqual(secretList(" a , b,, "), ["a", "b"]);
+  assert.equal(humanDuration(12), "12 s");
+  assert.equal(humanDuration(-600), "10 min");
+  assert.equal(humanDuration(5 * 3600), "5 h");
+  assert.equal(humanDuration(10 * 86400), "10 days");
+  assert.equal(humanDuration(3 * 365 * 86400), "3 years");
+  assert.deepEqual(timestampAge("1000", 1012, 300), { age: 12, inside: true, text: "received 12 s ago — inside the 300 s window" });
+  assert.deepEqual(timestampAge("1400", 1000, 300), { age: -400, inside: false, text: "dated 400 s in the future — outside the 300 s window" });
+  assert.equal(timestampAge("1300", 1000, 300).inside, true, "the window's edge is inside");
+  assert.equal(timestampAge("12a", 1000, 300).inside, undefined);
+  assert.deepEqual(signingParts("1234121470820198secret", "secret", "1470820198", "123412").map((p) => p.what), ["nonce", "timestamp", "secret"]);
+});
+
+test("shell quoting survives single quotes", () => {
+  assert.equal(shellQuote("it's"), `'it'\\''s'`);
+  assert.equal(shellQuote(""), "''");
+  assert.equal(curlCommand("http://h/p", "application/json", "{}"), "curl -sS -X POST 'http://h/p' -H 'Content-Type: application/json' --data-binary '{}'");
+  assert.match(randomNonce(), /^\d{1,19}$/);
+});
+
+test("buildBody refuses what it cannot write, naming the row", () => {
+  const rows = [{ name: "a", type: "number", value: "01" }];
+  assert.throws(() => buildBody(rows, "json"), (e) => e instanceof ComposeError && e.index === 0);
+  assert.throws(() => buildBody([{ name: "a", type: "string", value: "" }, { name: "a", type: "string", value: "" }], "json"), ComposeError);
+  assert.throws(() => buildBody([{ name: "", type: "string", value: "" }], "json"), ComposeError);
+  assert.throws(() => buildBody([{ name: "x", type: "json", value: "[1,]" }], "json"), ComposeError);
+  assert.equal(buildBody([{ name: "id", type: "number", value: "858012925204410400" }], "json").body, '{"id":858012925204410400}');
+});
+
+test("ZEGO's known answer through the page's module build", needsApi, () => {
+  assert.equal(api.sign("secret", "1470820198", "123412"), "5bd59fd62953a8059fb7eaba95720f66d19e4517");
+  const s = analyzeSignature(api, { members: jsonMembers(fixture("signed/unknown_event.json")), secretText: index.secret, now: 1689835223, tolerance: 300 });
+  assert.equal(s.valid, true);
+  assert.equal(s.fields.timestamp.name, "Timestamp");
+  assert.equal(s.age.inside, true);
+  const rotated = analyzeSignature(api, { members: jsonMembers(fixture("signed/mix_stop_rotated.json")), secretText: "wrong, zego-fixture-secret-next", now: 0, tolerance: 300 });
+  assert.equal(rotated.valid, true);
+  assert.deepEqual(rotated.results.map((r) => r.match), [false, true]);
+});
+
+test("every fixture: rows for every field, the module's error on the field at fault", needsApi, () => {
+  for (const f of index.fixtures) {
+    const bytes = readFileSync(join(fixtures, f.file));
+    const text = new TextDecoder().decode(bytes);
+    const { members, error: scanError } = bodyMembers(text, f.content_type);
+    let parsed = null;
+    let error = null;
+    try {
+      parsed = api.parse(bytes, f.content_type);
+    } catch (e) {
+      error = e;
+    }
+    assert.equal(error?.code, f.error, f.file);
+    const { rows } = fieldRows({ members, parsed, error, schemas: api.schemas });
+    if (parsed) {
+      assert.ok(!scanError, `${f.file}: the page reads what the module reads`);
+      assert.ok(rows.length >= 5 && rows.every((r) => r.typed !== undefined), f.file);
+    }
+    if (error?.field) assert.ok(rows.some((r) => r.fault && r.name === error.field), f.file);
+  }
+});
+
+test("editor rows round-trip: signed, written as JSON and as form, received by the module", needsApi, () => {
+  for (const file of ["seeds/stream_create.json", "seeds/room_close.json", "signed/stream_create.form", "signed/stream_create_json_arrays.form", "signed/unknown_event.json"]) {
+    const ct = index.fixtures.find((f) => f.file === file).content_type;
+    const { members } = bodyMembers(fixture(file), ct);
+    const parsed = api.parse(fixture(file), ct);
+    const schema = api.schemas.find((s) => s.event === parsed.event);
+    const rows = signRows(api, editorRows(members, schema), { secret: "s3", timestamp: "1700000000", nonce: "99" });
+    for (const format of ["json", "form"]) {
+      const out = buildBody(rows, format);
+      const cb = api.receive(out.body, { secret: "s3", contentType: out.contentType, now: 1700000000 });
+      assert.equal(cb.event, parsed.event, `${file} as ${format}`);
+      if (parsed.known) {
+        assert.equal(cb.room_session_id, parsed.room_session_id, `${file} as ${format}`);
+        assert.deepEqual(cb.rtmp_url, parsed.rtmp_url, `${file} as ${format}`);
+      }
+    }
+  }
+});
+
+test("the sample history: the same list for shuffled, duplicated deliveries", needsApi, (t) => {
+  if (!hasLiveList(api)) {
+    t.skip("api.LiveList is missing from www/pkg");
+    return;
+  }
+  const items = sampleHistory(api, { secret: index.secret, nowSeconds: 1_700_000_000 });
+  const cbs = items.map((i) => api.parse(i.body, i.contentType));
+  for (const cb of cbs) assert.ok(api.verifySignature(index.secret, String(cb.timestamp), cb.nonce, cb.signature));
+  const inOrder = replay(api, cbs);
+  assert.deepEqual(inOrder.streams.map((s) => [s.room_id, s.stream_id, s.room_session_id, s.stream_seq]), [
+    ["room-7", "host", "858012925204410467", 1],
+    ["room-9", "solo", "1234567", 1],
+  ]);
+  assert.deepEqual(inOrder.mixes.map((m) => m.task_id), ["1:mix-b"]);
+  for (let seed = 1; seed <= 200; seed++) {
+    const order = shuffledOrder(cbs.length, seed, { duplicates: seed % 2 === 0 });
+    assert.ok(sameList(replay(api, order.map((i) => cbs[i])), inOrder), `seed ${seed}`);
+  }
+  assert.deepEqual(shuffledOrder(12, 7), shuffledOrder(12, 7), "a seed names one order");
+});
