@@ -1,10 +1,8 @@
 //! Body decoding: JSON or form data into [`Fields`], chosen by Content-Type or by sniffing.
 
-use std::fmt;
+use std::borrow::Cow;
 
 use percent_encoding::percent_decode;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
 
 use crate::value::{Fields, Value};
 use crate::Error;
@@ -58,7 +56,7 @@ impl Format {
 ///
 /// A UTF-8 byte order mark and surrounding whitespace are ignored. The format comes from
 /// `content_type` when it names one, otherwise from the body itself.
-pub fn decode(body: &[u8], content_type: Option<&str>) -> Result<Fields, Error> {
+pub fn decode<'a>(body: &'a [u8], content_type: Option<&str>) -> Result<Fields<'a>, Error> {
     let declared = Format::from_content_type(content_type)?;
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let body = std::str::from_utf8(body).map_err(|e| {
@@ -81,68 +79,19 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Result<Fields, Error> 
 }
 
 /// Parses a JSON object, keeping every number's exact text.
-pub fn decode_json(body: &str) -> Result<Fields, Error> {
-    parse_object(body).map_err(|e| Error::malformed(format!("invalid JSON: {e}")))
+///
+/// Strings without escapes borrow from `body`; the grammar, the nesting limit and the error
+/// messages are serde_json's (tests/json_differential.rs checks both against it).
+pub fn decode_json(body: &str) -> Result<Fields<'_>, Error> {
+    json::parse(body).map_err(|e| Error::malformed(format!("invalid JSON: {e}")))
 }
 
-fn parse_object(text: &str) -> Result<Fields, serde_json::Error> {
-    let RawObject(raw) = serde_json::from_str(text)?;
-    raw.into_iter()
-        .map(|(k, v)| Ok((k, from_raw(v)?)))
-        .collect()
-}
-
-fn from_raw(raw: &RawValue) -> Result<Value, serde_json::Error> {
-    let text = raw.get();
-    Ok(match text.as_bytes().first() {
-        // serde_json has validated the string; without escapes its contents are the text
-        // between the quotes.
-        Some(b'"') if !text.contains('\\') => Value::String(text[1..text.len() - 1].to_owned()),
-        Some(b'"') => Value::String(serde_json::from_str(text)?),
-        Some(b'{') => Value::Object(parse_object(text)?),
-        Some(b'[') => {
-            let items: Vec<&RawValue> = serde_json::from_str(text)?;
-            Value::Array(items.into_iter().map(from_raw).collect::<Result<_, _>>()?)
-        }
-        Some(b't') => Value::Bool(true),
-        Some(b'f') => Value::Bool(false),
-        Some(b'n') => Value::Null,
-        _ => Value::Number(text.to_owned()),
-    })
-}
-
-/// An object's members as unparsed JSON, in order; a repeated name is an error, because two
-/// values for one field (a second `timestamp`, say) would make the message ambiguous.
-struct RawObject<'a>(Vec<(String, &'a RawValue)>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for RawObject<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = RawObject<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out: Vec<(String, &'a RawValue)> = Vec::with_capacity(32);
-                while let Some(key) = map.next_key::<String>()? {
-                    let value: &'a RawValue = map.next_value()?;
-                    if out.iter().any(|(k, _)| *k == key) {
-                        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
-                    }
-                    out.push((key, value));
-                }
-                Ok(RawObject(out))
-            }
-        }
-        d.deserialize_map(V(std::marker::PhantomData))
-    }
-}
+mod json;
 
 /// Parses `application/x-www-form-urlencoded` data: `+` is a space, `%XX` escapes are
 /// decoded, and the result must be UTF-8. A repeated key becomes an array.
-pub fn decode_form(body: &str) -> Result<Fields, Error> {
-    let mut pairs: Vec<(String, Value)> = Vec::new();
+pub fn decode_form(body: &str) -> Result<Fields<'_>, Error> {
+    let mut pairs: Vec<(Cow<'_, str>, Value<'_>)> = Vec::new();
     for (i, part) in body.split('&').enumerate() {
         if part.is_empty() {
             continue;
@@ -170,15 +119,15 @@ fn not_utf8(index: usize) -> Error {
     ))
 }
 
-fn form_decode(s: &str) -> Option<String> {
+fn form_decode(s: &str) -> Option<Cow<'_, str>> {
     if !s.contains(['+', '%']) {
-        return Some(s.to_owned());
+        return Some(Cow::Borrowed(s));
     }
     let spaced = s.replace('+', " ");
     percent_decode(spaced.as_bytes())
         .decode_utf8()
         .ok()
-        .map(|c| c.into_owned())
+        .map(|c| Cow::Owned(c.into_owned()))
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ struct EnvelopeParts {
 }
 
 impl EnvelopeParts {
-    fn set(&mut self, name: &str, value: Value) -> Result<(), Error> {
+    fn set(&mut self, name: &str, value: Value<'_>) -> Result<(), Error> {
         match name {
             "event" => self.event = String::from_value(name, value)?,
             "appid" => self.appid = u32::from_value(name, value)?,
@@ -210,24 +210,24 @@ macro_rules! events {
                     pub $field: field_ty!($presence $ty),
                 )*
                 /// Fields ZEGO sent that this version does not declare, as received.
-                pub extra: Fields,
+                pub extra: Fields<'static>,
             }
 
             impl $Name {
                 /// The `event` value of this callback.
                 pub const EVENT: &'static str = $wire;
 
-                fn from_fields(fields: Fields) -> Result<Self, Error> {
+                fn from_fields(fields: Fields<'_>) -> Result<Self, Error> {
                     let mut envelope = EnvelopeParts::default();
                     $( let mut $field: Option<$ty> = None; )*
                     let mut extra = Fields::new();
                     for (name, value) in fields {
-                        match name.as_str() {
+                        match name.as_ref() {
                             $( wire!($field $($wname)?) => {
                                 $field = <$ty as FromValue>::from_value(&name, value)?;
                             } )*
                             n if ENVELOPE_FIELDS.contains(&n) => envelope.set(n, value)?,
-                            _ => extra.push(name, value),
+                            _ => extra.push(name.into_owned(), value.into_owned()),
                         }
                     }
                     let envelope = envelope.finish()?;
@@ -265,11 +265,13 @@ macro_rules! events {
 
         impl Callback {
             /// Types a decoded body by its `event` (or `Event`) field.
-            pub fn from_fields(fields: Fields) -> Result<Callback, Error> {
-                let event = event_name(&fields)?;
-                match event.as_str() {
+            pub fn from_fields(fields: Fields<'_>) -> Result<Callback, Error> {
+                match event_name(&fields)? {
                     $( $wire => $Name::from_fields(fields).map(Callback::$Name), )*
-                    _ => Ok(Callback::Unknown(UnknownEvent { event, fields })),
+                    event => Ok(Callback::Unknown(UnknownEvent {
+                        event: event.to_owned(),
+                        fields: fields.into_owned(),
+                    })),
                 }
             }
 
@@ -531,13 +533,13 @@ impl Derived for MixStart {}
 impl Derived for MixStop {}
 
 /// The `event` (or PascalCase `Event`) of a decoded body.
-fn event_name(fields: &Fields) -> Result<String, Error> {
+fn event_name<'f>(fields: &'f Fields<'_>) -> Result<&'f str, Error> {
     let (name, value) = ["event", "Event"]
         .iter()
         .find_map(|n| fields.get(n).map(|v| (*n, v)))
         .ok_or_else(|| Error::missing("event"))?;
     match value {
-        Value::String(s) if !s.is_empty() => Ok(s.clone()),
+        Value::String(s) if !s.is_empty() => Ok(s),
         Value::String(_) => Err(Error::invalid(name, "is empty")),
         other => Err(Error::invalid(
             name,
@@ -552,13 +554,13 @@ pub struct UnknownEvent {
     /// The `event` (or `Event`) value.
     pub event: String,
     /// Every field as received, `event` included.
-    pub fields: Fields,
+    pub fields: Fields<'static>,
 }
 
 impl UnknownEvent {
     /// A field by its snake_case name or, failing that, its PascalCase one (`Event`,
     /// `AppId`, `Timestamp`, `Nonce`, `Signature`, as `transcode_*` and `censor_*` send).
-    pub fn field(&self, snake: &str, pascal: &str) -> Option<&Value> {
+    pub fn field(&self, snake: &str, pascal: &str) -> Option<&Value<'static>> {
         self.fields.get(snake).or_else(|| self.fields.get(pascal))
     }
 }

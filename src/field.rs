@@ -37,17 +37,17 @@ pub(crate) trait FromValue: Sized {
     const KIND: Kind;
     /// The typed value, or `None` where the field counts as absent (`null`, or `""` for a
     /// number).
-    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error>;
+    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error>;
 }
 
-fn wrong_type(field: &str, expected: &str, got: &Value) -> Error {
+fn wrong_type(field: &str, expected: &str, got: &Value<'_>) -> Error {
     Error::invalid(field, format!("expected {expected}, got {}", got.kind()))
 }
 
 /// The text of a string or number field; `None` for null; an error for anything else.
 fn scalar_text<'a>(
     field: &str,
-    value: &'a Value,
+    value: &'a Value<'_>,
     expected: &str,
 ) -> Result<Option<&'a str>, Error> {
     match value {
@@ -70,7 +70,7 @@ fn parse_u64(field: &str, text: &str) -> Result<u64, Error> {
 }
 
 /// The integer in a numeric field, bounded; `None` when absent or empty.
-fn integer(field: &str, value: &Value, max: u64) -> Result<Option<u64>, Error> {
+pub(crate) fn integer(field: &str, value: &Value<'_>, max: u64) -> Result<Option<u64>, Error> {
     match scalar_text(field, value, "an integer")? {
         None | Some("") => Ok(None),
         Some(text) => {
@@ -88,9 +88,9 @@ fn integer(field: &str, value: &Value, max: u64) -> Result<Option<u64>, Error> {
 
 impl FromValue for String {
     const KIND: Kind = Kind::String;
-    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         match value {
-            Value::String(s) | Value::Number(s) => Ok(Some(s)),
+            Value::String(s) | Value::Number(s) => Ok(Some(s.into_owned())),
             Value::Null => Ok(None),
             other => Err(wrong_type(field, "a string", &other)),
         }
@@ -99,14 +99,14 @@ impl FromValue for String {
 
 impl FromValue for u64 {
     const KIND: Kind = Kind::Integer;
-    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         integer(field, &value, MAX_SAFE_INTEGER)
     }
 }
 
 impl FromValue for u32 {
     const KIND: Kind = Kind::AppId;
-    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         Ok(integer(field, &value, u32::MAX.into())?.map(|n| n as u32))
     }
 }
@@ -135,7 +135,7 @@ impl Serialize for Id64 {
 
 impl FromValue for Id64 {
     const KIND: Kind = Kind::Id;
-    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         Ok(integer(field, &value, u64::MAX)?.map(Id64))
     }
 }
@@ -157,7 +157,7 @@ impl Serialize for Timestamp {
 
 impl FromValue for Timestamp {
     const KIND: Kind = Kind::Timestamp;
-    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         let Some(secs) = integer(field, &value, MAX_SAFE_INTEGER)? else {
             return Ok(None);
         };
@@ -166,20 +166,20 @@ impl FromValue for Timestamp {
         };
         Ok(Some(Timestamp {
             secs: secs as i64,
-            text,
+            text: text.into_owned(),
         }))
     }
 }
 
 impl FromValue for Vec<String> {
     const KIND: Kind = Kind::Strings;
-    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         match value {
             Value::Null => Ok(None),
             Value::Array(items) => items
                 .into_iter()
                 .map(|item| match item {
-                    Value::String(s) | Value::Number(s) => Ok(s),
+                    Value::String(s) | Value::Number(s) => Ok(s.into_owned()),
                     other => Err(wrong_type(field, "an array of strings", &other)),
                 })
                 .collect::<Result<_, _>>()
@@ -190,7 +190,7 @@ impl FromValue for Vec<String> {
                 .map(Some)
                 .map_err(|e| Error::invalid(field, format!("not a JSON array of strings: {e}"))),
             Value::String(s) if s.is_empty() => Ok(Some(Vec::new())),
-            Value::String(s) => Ok(Some(vec![s])),
+            Value::String(s) => Ok(Some(vec![s.into_owned()])),
             other => Err(wrong_type(field, "an array of strings", &other)),
         }
     }
@@ -269,15 +269,12 @@ pub struct StreamAttr {
 impl StreamAttr {
     /// Reads the codec id from the JSON inside the string; anything unreadable gives no codec.
     pub fn parse(raw: String) -> StreamAttr {
-        let cid = crate::body::decode_json(&raw)
-            .ok()
-            .and_then(|fields| {
-                fields
-                    .get("cid")
-                    .and_then(Value::as_text)
-                    .map(str::to_owned)
-            })
-            .and_then(|cid| cid.parse::<u32>().ok());
+        let cid = crate::body::decode_json(&raw).ok().and_then(|fields| {
+            fields
+                .get("cid")
+                .and_then(Value::as_text)
+                .and_then(|cid| cid.parse::<u32>().ok())
+        });
         StreamAttr {
             raw,
             codec: cid.map(Codec::from_cid),
@@ -293,7 +290,7 @@ impl Serialize for StreamAttr {
 
 impl FromValue for StreamAttr {
     const KIND: Kind = Kind::StreamAttr;
-    fn from_value(field: &str, value: Value) -> Result<Option<Self>, Error> {
+    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         Ok(String::from_value(field, value)?.map(StreamAttr::parse))
     }
 }
@@ -302,10 +299,10 @@ impl FromValue for StreamAttr {
 mod tests {
     use super::*;
 
-    fn s(text: &str) -> Value {
+    fn s(text: &str) -> Value<'_> {
         Value::String(text.into())
     }
-    fn n(text: &str) -> Value {
+    fn n(text: &str) -> Value<'_> {
         Value::Number(text.into())
     }
 

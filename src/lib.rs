@@ -84,8 +84,8 @@ pub struct SignedParts<'a> {
 
 impl<'a> SignedParts<'a> {
     /// Reads `timestamp`, `nonce` and `signature` (or their PascalCase forms) from the fields.
-    pub fn from_fields(fields: &'a Fields) -> Result<Self, Error> {
-        let get = |snake: &str, pascal: &str| -> Result<(&'a str, &'a Value), Error> {
+    pub fn from_fields(fields: &'a Fields<'_>) -> Result<Self, Error> {
+        let get = |snake: &str, pascal: &str| -> Result<(&'a str, &'a Value<'_>), Error> {
             let (name, value) = [snake, pascal]
                 .into_iter()
                 .find_map(|n| fields.get(n).map(|v| (n, v)))
@@ -99,10 +99,8 @@ impl<'a> SignedParts<'a> {
             }
         };
         let (timestamp, ts_value) = get("timestamp", "Timestamp")?;
-        let timestamp_secs =
-            <Timestamp as field::FromValue>::from_value("timestamp", ts_value.clone())?
-                .ok_or_else(|| Error::missing("timestamp"))?
-                .secs;
+        let timestamp_secs = field::integer("timestamp", ts_value, value::MAX_SAFE_INTEGER)?
+            .ok_or_else(|| Error::missing("timestamp"))? as i64;
         Ok(SignedParts {
             timestamp,
             timestamp_secs,
@@ -184,7 +182,7 @@ impl Receiver {
     }
 
     /// Checks the signature and timestamp window of a decoded body.
-    pub fn verify_fields(&self, fields: &Fields, now: i64) -> Result<(), Error> {
+    pub fn verify_fields(&self, fields: &Fields<'_>, now: i64) -> Result<(), Error> {
         let parts = SignedParts::from_fields(fields)?;
         if !verify_signature(&self.secrets, parts.timestamp, parts.nonce, parts.signature)? {
             return Err(Error::InvalidSignature);

@@ -1,5 +1,7 @@
 //! Field values exactly as received, before any typing.
 
+use std::borrow::Cow;
+
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
@@ -10,23 +12,27 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 ///
 /// Numbers keep their exact text, so a 64-bit id or a timestamp is never rounded and a
 /// signature can be computed over the digits that were sent.
+///
+/// Text borrows from the body it was decoded from wherever it can (a JSON string without
+/// escapes, a number, a form value without `+` or `%`), so decoding copies almost nothing;
+/// [`Value::into_owned`] makes a value that outlives the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
+pub enum Value<'a> {
     /// JSON `null`.
     Null,
     /// JSON `true` or `false`.
     Bool(bool),
     /// A JSON number, as its exact text.
-    Number(String),
+    Number(Cow<'a, str>),
     /// A JSON string (unescaped) or a form value (URL-decoded).
-    String(String),
+    String(Cow<'a, str>),
     /// A JSON array, or a key repeated in form data.
-    Array(Vec<Value>),
+    Array(Vec<Value<'a>>),
     /// A JSON object.
-    Object(Fields),
+    Object(Fields<'a>),
 }
 
-impl Value {
+impl<'a> Value<'a> {
     /// The JSON type's name, for error messages.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -46,12 +52,24 @@ impl Value {
             _ => None,
         }
     }
+
+    /// The same value, owning all of its text.
+    pub fn into_owned(self) -> Value<'static> {
+        match self {
+            Value::Null => Value::Null,
+            Value::Bool(b) => Value::Bool(b),
+            Value::Number(s) => Value::Number(Cow::Owned(s.into_owned())),
+            Value::String(s) => Value::String(Cow::Owned(s.into_owned())),
+            Value::Array(items) => Value::Array(items.into_iter().map(Value::into_owned).collect()),
+            Value::Object(fields) => Value::Object(fields.into_owned()),
+        }
+    }
 }
 
 /// Serializes for JavaScript without losing a digit: a number that a JS number holds
 /// exactly (an integer of at most 2^53 - 1 in size) is a number, any other number is its
 /// exact text as a string.
-impl Serialize for Value {
+impl Serialize for Value<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Value::Null => s.serialize_unit(),
@@ -81,27 +99,32 @@ fn safe_integer(text: &str) -> Option<i64> {
 
 /// The fields of an object, in the order received, each name once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Fields(Vec<(String, Value)>);
+pub struct Fields<'a>(Vec<(Cow<'a, str>, Value<'a>)>);
 
-impl Fields {
+impl<'a> Fields<'a> {
     /// No fields.
     pub fn new() -> Self {
         Fields(Vec::new())
     }
 
+    /// No fields, with room for `capacity`.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Fields(Vec::with_capacity(capacity))
+    }
+
     /// The value of `name`, if present.
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub fn get(&self, name: &str) -> Option<&Value<'a>> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
     /// Adds a field at the end (the caller keeps names unique).
-    pub fn push(&mut self, name: String, value: Value) {
-        self.0.push((name, value));
+    pub fn push(&mut self, name: impl Into<Cow<'a, str>>, value: Value<'a>) {
+        self.0.push((name.into(), value));
     }
 
     /// The fields in the order received.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
     /// How many fields there are.
@@ -118,27 +141,42 @@ impl Fields {
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
+
+    /// The same fields, owning all of their text.
+    pub fn into_owned(self) -> Fields<'static> {
+        Fields(
+            self.0
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// Fields from name/value pairs the caller has checked for repeated names.
+    pub(crate) fn from_vec(members: Vec<(Cow<'a, str>, Value<'a>)>) -> Self {
+        Fields(members)
+    }
 }
 
-impl IntoIterator for Fields {
-    type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+impl<'a> IntoIterator for Fields<'a> {
+    type Item = (Cow<'a, str>, Value<'a>);
+    type IntoIter = std::vec::IntoIter<(Cow<'a, str>, Value<'a>)>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
     }
 }
 
-impl FromIterator<(String, Value)> for Fields {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
-        Fields(iter.into_iter().collect())
+impl<'a, K: Into<Cow<'a, str>>> FromIterator<(K, Value<'a>)> for Fields<'a> {
+    fn from_iter<I: IntoIterator<Item = (K, Value<'a>)>>(iter: I) -> Self {
+        Fields(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 }
 
-impl Serialize for Fields {
+impl Serialize for Fields<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
         for (k, v) in &self.0 {
-            map.serialize_entry(k, v)?;
+            map.serialize_entry(k.as_ref(), v)?;
         }
         map.end()
     }

@@ -67,8 +67,19 @@ pub fn parse_string(body: &str, content_type: Option<String>) -> Result<String, 
 #[wasm_bindgen(js_name = parseBytes)]
 pub fn parse_bytes(body: &[u8], content_type: Option<String>) -> Result<String, JsValue> {
     crate::parse(body, content_type.as_deref())
-        .map(|cb| to_json(&cb))
+        .map(|cb| callback_json(&cb, body.len()))
         .map_err(throw)
+}
+
+/// A callback's JSON, written into a buffer sized from the body so that it rarely grows:
+/// the JSON holds the body's values plus a few derived fields.
+fn callback_json(cb: &Callback, body_len: usize) -> String {
+    let mut out = Vec::with_capacity(body_len + body_len / 4 + 128);
+    // Writing our own types into a Vec cannot fail: no map has non-string keys.
+    if serde_json::to_writer(&mut out, cb).is_err() {
+        return String::new();
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `receive(body, options)` for a string body.
@@ -108,7 +119,7 @@ pub fn receive_bytes(
         .max_body_bytes(max_body_bytes as usize);
     receiver
         .receive(body, content_type.as_deref(), now as i64)
-        .map(|cb: Callback| to_json(&cb))
+        .map(|cb: Callback| callback_json(&cb, body.len()))
         .map_err(throw)
 }
 

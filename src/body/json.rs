@@ -1,0 +1,512 @@
+//! A single-pass reader for one JSON object: every number keeps its exact text, strings
+//! without escapes borrow from the body, and a repeated name is an error.
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::value::{Fields, Value};
+
+/// serde_json's limit: the 128th nested array or object is an error.
+const MAX_DEPTH: u32 = 128;
+
+/// Objects with more members than this are checked for repeated names by sorting, once
+/// complete; smaller ones as each name is read.
+const SMALL_OBJECT: usize = 32;
+
+/// What is wrong, in serde_json's words.
+#[derive(Debug)]
+enum Code {
+    EofWhileParsingObject,
+    EofWhileParsingList,
+    EofWhileParsingString,
+    EofWhileParsingValue,
+    ExpectedColon,
+    ExpectedListCommaOrEnd,
+    ExpectedObjectCommaOrEnd,
+    ExpectedSomeIdent,
+    ExpectedSomeValue,
+    InvalidEscape,
+    InvalidNumber,
+    ControlCharacterWhileParsingString,
+    KeyMustBeAString,
+    LoneLeadingSurrogateInHexEscape,
+    TrailingComma,
+    TrailingCharacters,
+    UnexpectedEndOfHexEscape,
+    RecursionLimitExceeded,
+    NotAnObject(&'static str),
+    DuplicateField(String),
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Code::EofWhileParsingObject => "EOF while parsing an object",
+            Code::EofWhileParsingList => "EOF while parsing a list",
+            Code::EofWhileParsingString => "EOF while parsing a string",
+            Code::EofWhileParsingValue => "EOF while parsing a value",
+            Code::ExpectedColon => "expected `:`",
+            Code::ExpectedListCommaOrEnd => "expected `,` or `]`",
+            Code::ExpectedObjectCommaOrEnd => "expected `,` or `}`",
+            Code::ExpectedSomeIdent => "expected ident",
+            Code::ExpectedSomeValue => "expected value",
+            Code::InvalidEscape => "invalid escape",
+            Code::InvalidNumber => "invalid number",
+            Code::ControlCharacterWhileParsingString => {
+                "control character (\\u0000-\\u001F) found while parsing a string"
+            }
+            Code::KeyMustBeAString => "key must be a string",
+            Code::LoneLeadingSurrogateInHexEscape => "lone leading surrogate in hex escape",
+            Code::TrailingComma => "trailing comma",
+            Code::TrailingCharacters => "trailing characters",
+            Code::UnexpectedEndOfHexEscape => "unexpected end of hex escape",
+            Code::RecursionLimitExceeded => "recursion limit exceeded",
+            Code::NotAnObject(kind) => {
+                return write!(f, "invalid type: {kind}, expected a JSON object")
+            }
+            Code::DuplicateField(name) => return write!(f, "duplicate field `{name}`"),
+        })
+    }
+}
+
+/// A syntax error and the byte it was found at.
+#[derive(Debug)]
+pub(super) struct SyntaxError {
+    code: Code,
+    line: usize,
+    column: usize,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at line {} column {}",
+            self.code, self.line, self.column
+        )
+    }
+}
+
+type Result<T> = std::result::Result<T, Box<(Code, usize)>>;
+
+#[cold]
+#[inline(never)]
+fn fail<T>(code: Code, at: usize) -> Result<T> {
+    Err(Box::new((code, at)))
+}
+
+/// Parses `text`, which must hold one JSON object and nothing else but whitespace.
+pub(super) fn parse(text: &str) -> std::result::Result<Fields<'_>, SyntaxError> {
+    let mut p = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        depth: MAX_DEPTH,
+    };
+    p.document().map_err(|e| {
+        let (code, at) = *e;
+        // The 1-based line and column of the byte at `at`, as serde_json counts them.
+        let before = &text.as_bytes()[..at.min(text.len())];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = 1 + before[..line_start].iter().filter(|&&b| b == b'\n').count();
+        let column = (at + 1).min(text.len()) - line_start;
+        SyntaxError { code, line, column }
+    })
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    /// How many more arrays or objects may open.
+    depth: u32,
+}
+
+/// The index of the first `"`, `\` or control character at or after `i`, or the length.
+#[inline(always)]
+fn scan_string(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        // A byte is flagged when it is zero (quote, backslash) or below 0x20. Only bytes
+        // above a true match can be falsely flagged, so the lowest flag is exact.
+        let found = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (w.wrapping_sub(ONES * 0x20) & !w))
+            & HIGH;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
+impl<'a> Parser<'a> {
+    #[inline(always)]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    #[inline(always)]
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// `text[start..end]`; both are at ASCII bytes or the end, so this never fails.
+    #[inline(always)]
+    fn slice(&self, start: usize, end: usize) -> Result<&'a str> {
+        match self.text.get(start..end) {
+            Some(s) => Ok(s),
+            None => fail(Code::EofWhileParsingValue, end),
+        }
+    }
+
+    fn document(&mut self) -> Result<Fields<'a>> {
+        self.skip_whitespace();
+        let kind = match self.peek() {
+            Some(b'{') => {
+                let hint = (self.bytes.len() / 32).clamp(4, 64);
+                let fields = self.object(hint)?;
+                self.skip_whitespace();
+                if self.pos < self.bytes.len() {
+                    return fail(Code::TrailingCharacters, self.pos);
+                }
+                return Ok(fields);
+            }
+            None => return fail(Code::EofWhileParsingValue, self.pos),
+            Some(b'[') => "an array",
+            Some(b'"') => "a string",
+            Some(b'-' | b'0'..=b'9') => "a number",
+            Some(b't' | b'f') => "a boolean",
+            Some(b'n') => "null",
+            Some(_) => return fail(Code::ExpectedSomeValue, self.pos),
+        };
+        fail(Code::NotAnObject(kind), self.pos)
+    }
+
+    fn value(&mut self) -> Result<Value<'a>> {
+        match self.peek() {
+            Some(b'"') => {
+                self.pos += 1;
+                self.string().map(Value::String)
+            }
+            Some(b'-' | b'0'..=b'9') => self.number().map(|n| Value::Number(Cow::Borrowed(n))),
+            Some(b'{') => self.object(0).map(Value::Object),
+            Some(b'[') => self.array().map(Value::Array),
+            Some(b't') => self.ident(b"true", Value::Bool(true)),
+            Some(b'f') => self.ident(b"false", Value::Bool(false)),
+            Some(b'n') => self.ident(b"null", Value::Null),
+            Some(_) => fail(Code::ExpectedSomeValue, self.pos),
+            None => fail(Code::EofWhileParsingValue, self.pos),
+        }
+    }
+
+    fn ident(&mut self, word: &[u8], value: Value<'a>) -> Result<Value<'a>> {
+        for &expected in word {
+            match self.peek() {
+                Some(b) if b == expected => self.pos += 1,
+                Some(_) => return fail(Code::ExpectedSomeIdent, self.pos),
+                None => return fail(Code::EofWhileParsingValue, self.pos),
+            }
+        }
+        Ok(value)
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// At least one digit, then any more.
+    fn some_digits(&mut self) -> Result<()> {
+        match self.peek() {
+            Some(b'0'..=b'9') => {
+                self.pos += 1;
+                self.digits();
+                Ok(())
+            }
+            Some(_) => fail(Code::InvalidNumber, self.pos),
+            None => fail(Code::EofWhileParsingValue, self.pos),
+        }
+    }
+
+    /// A number's exact text: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self) -> Result<&'a str> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => {
+                self.pos += 1;
+                if let Some(b'0'..=b'9') = self.peek() {
+                    return fail(Code::InvalidNumber, self.pos);
+                }
+            }
+            _ => self.some_digits()?,
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.some_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.some_digits()?;
+        }
+        self.slice(start, self.pos)
+    }
+
+    /// A string's contents; the opening quote has been read. Borrowed unless it has
+    /// escapes.
+    #[inline]
+    fn string(&mut self) -> Result<Cow<'a, str>> {
+        let start = self.pos;
+        let end = scan_string(self.bytes, start);
+        match self.bytes.get(end) {
+            Some(b'"') => {
+                self.pos = end + 1;
+                self.slice(start, end).map(Cow::Borrowed)
+            }
+            Some(b'\\') => {
+                self.pos = end;
+                self.escaped_string(start).map(Cow::Owned)
+            }
+            Some(_) => fail(Code::ControlCharacterWhileParsingString, end),
+            None => fail(Code::EofWhileParsingString, end),
+        }
+    }
+
+    /// The rest of a string that has an escape at `self.pos`, unescaped.
+    #[cold]
+    fn escaped_string(&mut self, start: usize) -> Result<String> {
+        let mut out = String::with_capacity(self.pos - start + 16);
+        let mut run = start;
+        loop {
+            let end = scan_string(self.bytes, self.pos);
+            out.push_str(self.slice(run, end)?);
+            match self.bytes.get(end) {
+                Some(b'"') => {
+                    self.pos = end + 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos = end + 1;
+                    self.escape(&mut out)?;
+                    run = self.pos;
+                }
+                Some(_) => return fail(Code::ControlCharacterWhileParsingString, end),
+                None => return fail(Code::EofWhileParsingString, end),
+            }
+        }
+    }
+
+    /// One escape, after its backslash.
+    fn escape(&mut self, out: &mut String) -> Result<()> {
+        let Some(b) = self.peek() else {
+            return fail(Code::EofWhileParsingString, self.pos);
+        };
+        self.pos += 1;
+        out.push(match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\x08',
+            b'f' => '\x0c',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => self.unicode_escape()?,
+            _ => return fail(Code::InvalidEscape, self.pos - 1),
+        });
+        Ok(())
+    }
+
+    /// The character of a `\u` escape (and of the `\u` low surrogate following a high one).
+    fn unicode_escape(&mut self) -> Result<char> {
+        let n = self.hex4()?;
+        let code = match n {
+            0xDC00..=0xDFFF => return fail(Code::LoneLeadingSurrogateInHexEscape, self.pos),
+            0xD800..=0xDBFF => {
+                for expected in [b'\\', b'u'] {
+                    match self.peek() {
+                        Some(b) if b == expected => self.pos += 1,
+                        Some(_) => return fail(Code::UnexpectedEndOfHexEscape, self.pos + 1),
+                        None => return fail(Code::EofWhileParsingString, self.pos),
+                    }
+                }
+                let low = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return fail(Code::LoneLeadingSurrogateInHexEscape, self.pos);
+                }
+                0x1_0000 + ((u32::from(n) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
+            }
+            n => u32::from(n),
+        };
+        match char::from_u32(code) {
+            Some(c) => Ok(c),
+            None => fail(Code::LoneLeadingSurrogateInHexEscape, self.pos),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u16> {
+        let Some(digits) = self.bytes.get(self.pos..self.pos + 4) else {
+            return fail(Code::EofWhileParsingString, self.bytes.len());
+        };
+        let mut n = 0u16;
+        for (i, &d) in digits.iter().enumerate() {
+            let v = match d {
+                b'0'..=b'9' => d - b'0',
+                b'a'..=b'f' => d - b'a' + 10,
+                b'A'..=b'F' => d - b'A' + 10,
+                _ => return fail(Code::InvalidEscape, self.pos + i),
+            };
+            n = n << 4 | u16::from(v);
+        }
+        self.pos += 4;
+        Ok(n)
+    }
+
+    /// Opens an array or object.
+    fn enter(&mut self) -> Result<()> {
+        self.depth -= 1;
+        if self.depth == 0 {
+            return fail(Code::RecursionLimitExceeded, self.pos);
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn array(&mut self) -> Result<Vec<Value<'a>>> {
+        self.enter()?;
+        let mut items = Vec::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            self.depth += 1;
+            return Ok(items);
+        }
+        loop {
+            items.push(self.value()?);
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_whitespace();
+                    if self.peek() == Some(b']') {
+                        return fail(Code::TrailingComma, self.pos);
+                    }
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    self.depth += 1;
+                    return Ok(items);
+                }
+                Some(_) => return fail(Code::ExpectedListCommaOrEnd, self.pos),
+                None => return fail(Code::EofWhileParsingList, self.pos),
+            }
+        }
+    }
+
+    /// An object, with room for `capacity` members to begin with.
+    fn object(&mut self, capacity: usize) -> Result<Fields<'a>> {
+        self.enter()?;
+        let mut members: Vec<(Cow<'a, str>, Value<'a>)> = Vec::with_capacity(capacity);
+        // One bit per hash of the names read so far: a name whose bit is clear is new.
+        let mut seen = 0u64;
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b'}') => {
+                self.pos += 1;
+                self.depth += 1;
+                return Ok(Fields::from_vec(members));
+            }
+            Some(b'"') => {}
+            Some(_) => return fail(Code::KeyMustBeAString, self.pos),
+            None => return fail(Code::EofWhileParsingObject, self.pos),
+        }
+        loop {
+            // At the name's opening quote.
+            self.pos += 1;
+            let name = self.string()?;
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b':') => self.pos += 1,
+                Some(_) => return fail(Code::ExpectedColon, self.pos),
+                None => return fail(Code::EofWhileParsingObject, self.pos),
+            }
+            self.skip_whitespace();
+            let value = self.value()?;
+            if members.len() < SMALL_OBJECT {
+                let bit = 1u64 << name_hash(&name);
+                if seen & bit != 0 && members.iter().any(|(k, _)| *k == name) {
+                    return fail(Code::DuplicateField(name.into_owned()), self.pos);
+                }
+                seen |= bit;
+            }
+            members.push((name, value));
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_whitespace();
+                    match self.peek() {
+                        Some(b'"') => {}
+                        Some(b'}') => return fail(Code::TrailingComma, self.pos),
+                        Some(_) => return fail(Code::KeyMustBeAString, self.pos),
+                        None => return fail(Code::EofWhileParsingObject, self.pos),
+                    }
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    self.depth += 1;
+                    if members.len() > SMALL_OBJECT {
+                        check_unique(&members, self.pos)?;
+                    }
+                    return Ok(Fields::from_vec(members));
+                }
+                Some(_) => return fail(Code::ExpectedObjectCommaOrEnd, self.pos),
+                None => return fail(Code::EofWhileParsingObject, self.pos),
+            }
+        }
+    }
+}
+
+/// A 6-bit hash of a name, from its length and its first and last bytes.
+#[inline(always)]
+fn name_hash(name: &str) -> u32 {
+    let b = name.as_bytes();
+    let first = b.first().map_or(0, |&c| u32::from(c));
+    let last = b.last().map_or(0, |&c| u32::from(c));
+    ((b.len() as u32).wrapping_mul(7) ^ first ^ (last << 2)) & 63
+}
+
+/// A large object's names, checked for repeats all at once.
+#[cold]
+fn check_unique(members: &[(Cow<'_, str>, Value<'_>)], at: usize) -> Result<()> {
+    let mut names: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).collect();
+    names.sort_unstable();
+    match names.windows(2).find(|w| w[0] == w[1]) {
+        Some(w) => fail(Code::DuplicateField(w[0].to_owned()), at),
+        None => Ok(()),
+    }
+}
