@@ -18,7 +18,7 @@ if [ -f scripts/build-worker.sh ]; then
 fi
 
 say "Rust tests"
-cargo test --quiet
+cargo test --quiet --all-features
 
 say "TypeScript types"
 npx --no-install tsc -p tests/types/tsconfig.json

@@ -36,6 +36,8 @@ pub mod value;
 
 #[cfg(feature = "wasm")]
 mod wasm;
+#[cfg(feature = "worker")]
+mod worker;
 
 use std::fmt;
 

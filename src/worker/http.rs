@@ -1,0 +1,183 @@
+//! HTTP plumbing: JSON and error responses, CORS, the bounded body read, the bearer check.
+
+use ::worker::{Headers, Request, Response, ResponseBuilder};
+use futures_util::StreamExt;
+use serde::Serialize;
+use subtle::ConstantTimeEq;
+
+use crate::Error;
+
+/// Which headers a response carries besides its content type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extra {
+    /// CORS headers, for the read routes (a browser page reads the list).
+    pub cors: bool,
+    /// The `Allow` header of a 405.
+    pub allow: Option<&'static str>,
+}
+
+impl Extra {
+    /// No extra header.
+    pub const PLAIN: Extra = Extra {
+        cors: false,
+        allow: None,
+    };
+    /// CORS headers.
+    pub const CORS: Extra = Extra {
+        cors: true,
+        allow: None,
+    };
+
+    /// The same, with an `Allow` header.
+    pub fn allow(self, methods: &'static str) -> Extra {
+        Extra {
+            allow: Some(methods),
+            ..self
+        }
+    }
+}
+
+const CORS: [(&str, &str); 4] = [
+    ("access-control-allow-origin", "*"),
+    ("access-control-allow-methods", "GET, OPTIONS"),
+    (
+        "access-control-allow-headers",
+        "Authorization, Content-Type",
+    ),
+    ("access-control-max-age", "86400"),
+];
+
+fn headers(extra: Extra) -> ::worker::Result<Headers> {
+    let headers = Headers::new();
+    headers.set("cache-control", "no-store")?;
+    if extra.cors {
+        for (name, value) in CORS {
+            headers.set(name, value)?;
+        }
+    }
+    if let Some(methods) = extra.allow {
+        headers.set("allow", methods)?;
+    }
+    Ok(headers)
+}
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: u16, body: &T, extra: Extra) -> ::worker::Result<Response> {
+    let text = serde_json::to_string(body)?;
+    let headers = headers(extra)?;
+    headers.set("content-type", "application/json; charset=utf-8")?;
+    Ok(ResponseBuilder::new()
+        .with_status(status)
+        .with_headers(headers)
+        .fixed(text.into_bytes()))
+}
+
+/// The JSON body of an error: `{"error":{"code":..,"message":..,"field":..}}`.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    field: Option<&'a str>,
+}
+
+impl<'a> ErrorBody<'a> {
+    /// The body for `e`.
+    pub fn new(e: &'a Error) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code: e.code(),
+                message: e.to_string(),
+                field: e.field(),
+            },
+        }
+    }
+}
+
+/// The response for an error, with the status [`Error::status`] gives it.
+pub fn error(e: &Error, extra: Extra) -> ::worker::Result<Response> {
+    if e.status() >= 500 {
+        ::worker::console_error!("{} ({})", e, e.code());
+    }
+    json(e.status(), &ErrorBody::new(e), extra)
+}
+
+/// The answer to a CORS preflight.
+pub fn preflight() -> ::worker::Result<Response> {
+    Ok(ResponseBuilder::new()
+        .with_status(204)
+        .with_headers(headers(Extra::CORS)?)
+        .empty())
+}
+
+/// Reads the body, refusing one larger than `limit` bytes: by its Content-Length before
+/// reading anything, and by its actual length while reading (a chunked body has none).
+pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, Error> {
+    let declared = req.headers().get("content-length").ok().flatten();
+    if let Some(size) = declared.and_then(|v| v.trim().parse::<usize>().ok()) {
+        if size > limit {
+            return Err(Error::BodyTooLarge { size, limit });
+        }
+    }
+    // No body stream at all is an empty body.
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Vec::new());
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| Error::malformed(format!("the body could not be read: {e}")))?;
+        let size = body.len() + chunk.len();
+        if size > limit {
+            return Err(Error::BodyTooLarge { size, limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Whether an `Authorization` header carries `Bearer <token>`; compared in constant time
+/// (for a given length).
+pub fn bearer_matches(header: Option<&str>, token: &str) -> bool {
+    let Some((scheme, given)) = header.and_then(|h| h.trim().split_once(' ')) else {
+        return false;
+    };
+    scheme.eq_ignore_ascii_case("bearer")
+        && bool::from(given.trim().as_bytes().ct_eq(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_token() {
+        assert!(bearer_matches(Some("Bearer s3cret"), "s3cret"));
+        assert!(bearer_matches(Some("bearer  s3cret "), "s3cret"));
+        for wrong in [
+            None,
+            Some(""),
+            Some("s3cret"),
+            Some("Bearer"),
+            Some("Bearer s3cre"),
+            Some("Bearer s3cret2"),
+            Some("Basic s3cret"),
+        ] {
+            assert!(!bearer_matches(wrong, "s3cret"), "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn error_body_shape() {
+        let e = Error::invalid("stream_seq", "expected an unsigned integer");
+        let body = serde_json::to_value(ErrorBody::new(&e)).unwrap();
+        assert_eq!(body["error"]["code"], "invalid_field");
+        assert_eq!(body["error"]["field"], "stream_seq");
+        let body = serde_json::to_value(ErrorBody::new(&Error::NotFound)).unwrap();
+        assert_eq!(body["error"]["field"], serde_json::Value::Null);
+    }
+}
