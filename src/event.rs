@@ -77,7 +77,9 @@ pub struct FieldSchema {
     pub required: bool,
     /// ZEGO's documented maximum length in bytes, if any.
     pub max_bytes: Option<usize>,
-    /// ZEGO's description.
+    /// ZEGO's description (taken from the field's doc comment, so it may start with a space:
+    /// serialized trimmed).
+    #[serde(serialize_with = "trimmed")]
     pub doc: &'static str,
 }
 
@@ -86,10 +88,15 @@ pub struct FieldSchema {
 pub struct EventSchema {
     /// The `event` value.
     pub event: &'static str,
-    /// What the event means.
+    /// What the event means (serialized trimmed, like [`FieldSchema::doc`]).
+    #[serde(serialize_with = "trimmed")]
     pub doc: &'static str,
     /// Every documented field.
     pub fields: &'static [FieldSchema],
+}
+
+fn trimmed<S: Serializer>(doc: &&'static str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(doc.trim())
 }
 
 const fn envelope_schema(required: bool) -> [FieldSchema; 5] {
@@ -653,5 +660,11 @@ mod tests {
             .unwrap();
         assert_eq!((rsid.kind, rsid.required), (Kind::Id, true));
         assert_eq!(SCHEMAS.len(), 8);
+        let json = serde_json::to_value(s).unwrap();
+        assert_eq!(json["doc"], "`stream_close`: a stream stopped publishing.");
+        assert_eq!(
+            json["fields"][5]["doc"],
+            "Room ID, the client's RoomID (same meaning as `channel_id`)."
+        );
     }
 }
