@@ -93,12 +93,13 @@ function makeApi(raw) {
   /** Whether `signature` signs `(timestamp, nonce)` under the secret or any of the secrets. */
   function verifySignature(secretOrSecrets, timestamp, nonce, signature) {
     try {
-      return raw.verifySignature(
-        secretList(secretOrSecrets),
-        timestampText(timestamp),
-        text("nonce", nonce),
-        text("signature", signature),
-      );
+      const ts = timestampText(timestamp);
+      const n = text("nonce", nonce);
+      const sig = text("signature", signature);
+      // One secret, the common case, crosses as a string rather than a list.
+      return typeof secretOrSecrets === "string"
+        ? raw.verifySignatureOne(secretOrSecrets, ts, n, sig)
+        : raw.verifySignature(secretList(secretOrSecrets), ts, n, sig);
     } catch (e) {
       return rethrow(e);
     }

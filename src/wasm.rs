@@ -57,6 +57,18 @@ pub fn verify_signature(
     signature::verify_signature(&secrets, timestamp, nonce, signature).map_err(throw)
 }
 
+/// `verifySignature(secret, timestamp, nonce, signature)` with one secret, the common case:
+/// the secret crosses as a string rather than as a list of strings.
+#[wasm_bindgen(js_name = verifySignatureOne)]
+pub fn verify_signature_one(
+    secret: &str,
+    timestamp: &str,
+    nonce: &str,
+    signature: &str,
+) -> Result<bool, JsValue> {
+    signature::verify_signature(&[secret], timestamp, nonce, signature).map_err(throw)
+}
+
 /// `parse(body, contentType)` for a string body: the callback's JSON.
 #[wasm_bindgen(js_name = parseString)]
 pub fn parse_string(body: &str, content_type: Option<String>) -> Result<String, JsValue> {
