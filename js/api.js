@@ -59,12 +59,15 @@ function makeApi(raw) {
     return text("contentType", value);
   }
 
-  // A string goes to wasm as a string, bytes as bytes; anything else is refused.
+  const encoder = new TextEncoder();
+
+  // The body as UTF-8 bytes: a string is encoded here, in one native call, because
+  // wasm-bindgen would copy it into wasm memory a character at a time.
   function bodyOf(body, limit) {
     if (typeof body === "string") {
       // A string's UTF-8 form is at least as long as its length in UTF-16 units.
       if (body.length > limit) rethrow(raw.bodyTooLarge(body.length, limit));
-      return body;
+      return encoder.encode(body);
     }
     let bytes = body;
     if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
@@ -108,9 +111,7 @@ function makeApi(raw) {
   /** Decodes and types a callback body, without checking its signature. */
   function parse(body, contentType) {
     try {
-      const b = bodyOf(body, defaults.maxBodyBytes);
-      const ct = contentTypeOf(contentType);
-      return JSON.parse(typeof b === "string" ? raw.parseString(b, ct) : raw.parseBytes(b, ct));
+      return JSON.parse(raw.parseBytes(bodyOf(body, defaults.maxBodyBytes), contentTypeOf(contentType)));
     } catch (e) {
       return rethrow(e);
     }
@@ -124,13 +125,9 @@ function makeApi(raw) {
       const now = options.now === undefined ? Math.floor(Date.now() / 1000) : count("now", options.now);
       const tolerance = count("toleranceSeconds", options.toleranceSeconds, defaults.toleranceSeconds);
       const limit = count("maxBodyBytes", options.maxBodyBytes, defaults.maxBodyBytes);
-      const b = bodyOf(body, limit);
+      const bytes = bodyOf(body, limit);
       const ct = contentTypeOf(options.contentType);
-      const json =
-        typeof b === "string"
-          ? raw.receiveString(b, secrets, ct, now, tolerance, limit)
-          : raw.receiveBytes(b, secrets, ct, now, tolerance, limit);
-      return JSON.parse(json);
+      return JSON.parse(raw.receiveBytes(bytes, secrets, ct, now, tolerance, limit));
     } catch (e) {
       return rethrow(e);
     }

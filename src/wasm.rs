@@ -69,12 +69,6 @@ pub fn verify_signature_one(
     signature::verify_signature(&[secret], timestamp, nonce, signature).map_err(throw)
 }
 
-/// `parse(body, contentType)` for a string body: the callback's JSON.
-#[wasm_bindgen(js_name = parseString)]
-pub fn parse_string(body: &str, content_type: Option<String>) -> Result<String, JsValue> {
-    parse_bytes(body.as_bytes(), content_type)
-}
-
 /// `parse(body, contentType)` for a byte body: the callback's JSON.
 #[wasm_bindgen(js_name = parseBytes)]
 pub fn parse_bytes(body: &[u8], content_type: Option<String>) -> Result<String, JsValue> {
@@ -92,26 +86,6 @@ fn callback_json(cb: &Callback, body_len: usize) -> String {
         return String::new();
     }
     String::from_utf8(out).unwrap_or_default()
-}
-
-/// `receive(body, options)` for a string body.
-#[wasm_bindgen(js_name = receiveString)]
-pub fn receive_string(
-    body: &str,
-    secrets: Vec<String>,
-    content_type: Option<String>,
-    now: f64,
-    tolerance_seconds: f64,
-    max_body_bytes: f64,
-) -> Result<String, JsValue> {
-    receive_bytes(
-        body.as_bytes(),
-        secrets,
-        content_type,
-        now,
-        tolerance_seconds,
-        max_body_bytes,
-    )
 }
 
 /// `receive(body, options)` for a byte body. The wrapper has checked that the numbers are
