@@ -99,35 +99,29 @@ fn trimmed<S: Serializer>(doc: &&'static str, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(doc.trim())
 }
 
-const fn envelope_schema(required: bool) -> [FieldSchema; 5] {
-    const fn f(name: &'static str, kind: Kind, required: bool, doc: &'static str) -> FieldSchema {
+/// The envelope's fields: required in every documented event.
+const fn envelope_schema() -> [FieldSchema; 5] {
+    const fn f(name: &'static str, kind: Kind, doc: &'static str) -> FieldSchema {
         FieldSchema {
             name,
             kind,
-            required,
+            required: true,
             max_bytes: None,
             doc,
         }
     }
     [
-        f(
-            "event",
-            Kind::String,
-            required,
-            "The callback event's name.",
-        ),
-        f("appid", Kind::AppId, required, "The app's unique id."),
+        f("event", Kind::String, "The callback event's name."),
+        f("appid", Kind::AppId, "The app's unique id."),
         f(
             "timestamp",
             Kind::Timestamp,
-            required,
             "The server's current time when sending, Unix seconds; signed.",
         ),
-        f("nonce", Kind::String, required, "A random number; signed."),
+        f("nonce", Kind::String, "A random number; signed."),
         f(
             "signature",
             Kind::String,
-            required,
             "sha1 of the secret, timestamp and nonce sorted as strings, in hex.",
         ),
     ]
@@ -315,7 +309,7 @@ macro_rules! events {
                     event: $wire,
                     doc: concat!($($doc),*),
                     fields: &{
-                        let env = envelope_schema(true);
+                        let env = envelope_schema();
                         let own = [
                             $( FieldSchema {
                                 name: wire!($field $($wname)?),
