@@ -90,7 +90,7 @@ use crate::field::{Codec, Id64};
 use crate::Error;
 
 pub mod driver;
-pub use driver::{decide, decide_scanned, plan, KeyWrite, Plan};
+pub use driver::{decide, decide_all, decide_scanned, plan, KeyWrite, Plan, Records};
 
 /// How long a tombstone is kept, in seconds: 24 hours.
 ///
@@ -746,6 +746,21 @@ pub struct LiveList {
     records: BTreeMap<String, Stored>,
 }
 
+impl Records for LiveList {
+    fn get(&self, key: &str) -> Result<Option<Stored>, Error> {
+        Ok(self.records.get(key).cloned())
+    }
+
+    fn scan(&self, prefix: &str) -> Result<Vec<(String, Stored)>, Error> {
+        Ok(self
+            .records
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+}
+
 /// What a [`LiveList`] shows: its live streams and running mixes, each sorted by key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveView<'a> {
@@ -766,32 +781,14 @@ impl LiveList {
     ///
     /// Fails only when a key would be longer than [`MAX_KEY_BYTES`]; nothing is written then.
     pub fn apply(&mut self, cb: &Callback) -> Result<Vec<String>, Error> {
-        let mut written = Vec::new();
-        let Some(plan) = plan(cb)? else {
-            return Ok(written);
-        };
-        let current = self.records.get(&plan.key);
-        let session = plan.session_key.as_ref().and_then(|k| self.records.get(k));
-        if let Some(write) = decide(cb, &plan, current, session) {
-            self.put(write, &mut written);
-        }
-        if let Some(prefix) = &plan.scan_prefix {
-            let ended: Vec<KeyWrite> = self
-                .records
-                .range(prefix.clone()..)
-                .take_while(|(k, _)| k.starts_with(prefix.as_str()))
-                .filter_map(|(k, v)| decide_scanned(cb, k, v))
-                .collect();
-            for write in ended {
-                self.put(write, &mut written);
-            }
-        }
-        Ok(written)
-    }
-
-    fn put(&mut self, write: KeyWrite, written: &mut Vec<String>) {
-        written.push(write.key.clone());
-        self.records.insert(write.key, write.record);
+        let writes = driver::decide_all(cb, self)?;
+        Ok(writes
+            .into_iter()
+            .map(|write| {
+                self.records.insert(write.key.clone(), write.record);
+                write.key
+            })
+            .collect())
     }
 
     /// Every record, tombstones included, by key.

@@ -107,6 +107,39 @@ pub fn decide(
     }
 }
 
+/// A store whose records can be read synchronously: an in-memory map, or a Durable Object's
+/// SQLite storage, where a read and the writes decided from it run with nothing in between.
+pub trait Records {
+    /// The record under `key`.
+    fn get(&self, key: &str) -> Result<Option<Stored>, Error>;
+    /// Every record whose key starts with `prefix`, in key order.
+    fn scan(&self, prefix: &str) -> Result<Vec<(String, Stored)>, Error>;
+}
+
+/// Every write one callback calls for, decided from `records` in the three steps above (a
+/// `room_close`'s scanned streams follow its session's write). Carrying them out in any
+/// order gives the same records: the scanned keys are streams, the session's is not.
+pub fn decide_all(cb: &Callback, records: &impl Records) -> Result<Vec<KeyWrite>, Error> {
+    let Some(plan) = plan(cb)? else {
+        return Ok(Vec::new());
+    };
+    let current = records.get(&plan.key)?;
+    let session = match &plan.session_key {
+        Some(key) => records.get(key)?,
+        None => None,
+    };
+    let mut writes: Vec<KeyWrite> = decide(cb, &plan, current.as_ref(), session.as_ref())
+        .into_iter()
+        .collect();
+    // Even when the session was already closed: a retry may follow a failure half-way.
+    if let Some(prefix) = &plan.scan_prefix {
+        for (key, stored) in records.scan(prefix)? {
+            writes.extend(decide_scanned(cb, &key, &stored));
+        }
+    }
+    Ok(writes)
+}
+
 /// For a `room_close`: the write for one stored record found under [`Plan::scan_prefix`];
 /// `None` when it is not a stream this close ends.
 pub fn decide_scanned(cb: &Callback, key: &str, stored: &Stored) -> Option<KeyWrite> {
