@@ -177,9 +177,11 @@ export type ErrorCode =
   | "missing_secret"
   | "invalid_option"
   | "storage_failed"
+  | "unknown_app"
   | "unauthorized"
   | "not_found"
-  | "method_not_allowed";
+  | "method_not_allowed"
+  | "upgrade_required";
 
 /** Thrown by every function: an `Error` with a stable `code` and the HTTP `status` to answer. */
 export declare class ZegoCallbackError extends Error {

@@ -84,6 +84,12 @@ pub enum Error {
         /// What the storage answered.
         reason: String,
     },
+    /// A callback names an app for which no secret is configured.
+    #[error("no callback secret is configured for appid `{appid}`")]
+    UnknownApp {
+        /// The callback's `appid`, as received.
+        appid: String,
+    },
     /// A read request lacks the right bearer token.
     #[error("unauthorized: a valid bearer token is required")]
     Unauthorized,
@@ -93,6 +99,9 @@ pub enum Error {
     /// The route exists but not for this method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A subscription route was asked for without a WebSocket upgrade.
+    #[error("this route takes a WebSocket: send `Upgrade: websocket`")]
+    UpgradeRequired,
 }
 
 impl Error {
@@ -111,9 +120,11 @@ impl Error {
             Error::MissingSecret { .. } => "missing_secret",
             Error::InvalidOption { .. } => "invalid_option",
             Error::Storage { .. } => "storage_failed",
+            Error::UnknownApp { .. } => "unknown_app",
             Error::Unauthorized => "unauthorized",
             Error::NotFound => "not_found",
             Error::MethodNotAllowed => "method_not_allowed",
+            Error::UpgradeRequired => "upgrade_required",
         }
     }
 
@@ -129,8 +140,10 @@ impl Error {
             Error::InvalidSignature | Error::TimestampOutOfWindow { .. } | Error::Unauthorized => {
                 401
             }
+            Error::UnknownApp { .. } => 403,
             Error::NotFound => 404,
             Error::MethodNotAllowed => 405,
+            Error::UpgradeRequired => 426,
             Error::ReplayedNonce { .. } => 409,
             Error::BodyTooLarge { .. } => 413,
             Error::UnsupportedContentType { .. } => 415,
@@ -181,9 +194,11 @@ pub const ERROR_CODES: &[&str] = &[
     "missing_secret",
     "invalid_option",
     "storage_failed",
+    "unknown_app",
     "unauthorized",
     "not_found",
     "method_not_allowed",
+    "upgrade_required",
 ];
 
 #[cfg(test)]

@@ -1,75 +1,88 @@
-//! `POST /zego/callback`: verify, guard the nonce, apply the live-list rules, store, answer.
+//! `POST /zego/callback`: verify with the app's secrets, claim the nonce with the app's
+//! replay guard, have the owning `Room` object apply it, answer.
 //!
-//! The answer is 2xx only once every write the callback calls for is stored, so a storage
-//! failure (503) makes ZEGO retry, and a retry finds the rules idempotent.
+//! The answer is 2xx only once the object has committed the callback's effect, so any
+//! failure before that (503) makes ZEGO retry, and a retry is applied again: the rules are
+//! idempotent, and the guard takes the same nonce with the same body as a retry.
 
-use ::worker::{Date, Env, Request};
-use futures_util::future::try_join;
+use ::worker::{Date, Env, Headers, Method, Request};
 use serde::Serialize;
+use wasm_bindgen::JsValue;
 
-use super::config;
+use super::config::{Settings, NONCES_BINDING, ROOMS_BINDING};
 use super::http::read_body;
-use super::layout;
-use super::store::{Store, MAX_LIST_LIMIT};
-use crate::live::{self, KeyWrite, Stored, StreamRecord};
-use crate::{Callback, Error, DEFAULT_MAX_BODY_BYTES};
+use super::layout::{body_digest, nonce_ttl_seconds};
+use super::nonces::{Claim, ClaimRequest, ClaimResponse};
+use super::objects;
+use super::room::Applied;
+use super::scope::{self, check_nonce, is_listed, kv_key, nonces_name, Scope};
+use crate::{body, live, Callback, Error, DEFAULT_MAX_BODY_BYTES};
 
-/// The answer to a callback that was stored (or needed nothing stored).
+/// The app key of callbacks that name no app (unknown events may not), for the replay guard.
+const NO_APP: &str = "0";
+
+/// The answer to a callback that was applied (or needed nothing applied).
 #[derive(Debug, Serialize)]
 pub struct Accepted {
     ok: bool,
     /// The event's name.
     event: String,
-    /// The same nonce and body were already stored: nothing was done.
+    /// The app it belongs to.
+    appid: String,
+    /// The same nonce and body were seen before and nothing was left to change.
     duplicate: bool,
-    /// The keys of the live list this callback wrote (none for a stale or unknown one).
+    /// The keys of the live list this callback changed (none for a stale, duplicate or
+    /// unknown one).
     written: Vec<String>,
 }
 
-/// Receives one callback. Every error leaves the store as it was, except a storage failure
-/// after some writes (half-way through a `room_close`, or before the nonce is recorded):
-/// those writes are what the rules decide anyway, and the retry completes the rest.
+fn namespace(env: &Env, binding: &str) -> Result<::worker::ObjectNamespace, Error> {
+    env.durable_object(binding).map_err(|e| Error::Storage {
+        reason: format!("the Durable Object binding `{binding}` is not available: {e}"),
+    })
+}
+
+/// Receives one callback. An error leaves every record as it was.
 pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
-    let (receiver, tolerance) = config::receiver(env)?;
-    let store = Store::open(env)?;
+    let settings = Settings::read(env)?;
     let body = read_body(req, DEFAULT_MAX_BODY_BYTES).await?;
     let content_type = req.headers().get("content-type").ok().flatten();
     let now = i64::try_from(Date::now().as_millis() / 1000).unwrap_or(i64::MAX);
-    let cb = receiver.receive(&body, content_type.as_deref(), now)?;
-    let event = cb.event().to_owned();
+
+    let fields = body::decode(&body, content_type.as_deref())?;
+    let app = scope::app_of(&fields);
+    settings
+        .receiver(app.as_deref())?
+        .verify_fields(&fields, now)?;
+    let cb = Callback::from_fields(fields)?;
+    let app = app.unwrap_or_else(|| NO_APP.to_owned());
 
     // The body is not signed: a captured (timestamp, nonce, signature) may come back with
-    // another body. The nonce is remembered with the body's digest for the whole window.
+    // another body, and another room. Claimed app-wide before anything is applied.
     let nonce = nonce_of(&cb)?;
-    let nonce_key = layout::nonce_key(nonce)?;
-    let digest = layout::body_digest(&body);
-    match store.get_text(&nonce_key).await? {
-        Some(seen) if seen == digest => {
-            // Its effect was stored before its nonce was: nothing left to do.
-            return Ok(Accepted {
-                ok: true,
-                event,
-                duplicate: true,
-                written: Vec::new(),
-            });
-        }
-        Some(_) => {
-            return Err(Error::ReplayedNonce {
-                nonce: nonce.to_owned(),
-            })
-        }
-        None => {}
+    check_nonce(nonce)?;
+    let claim = claim(env, &app, nonce, &body, settings.tolerance).await?;
+    if claim == Claim::Other {
+        return Err(Error::ReplayedNonce {
+            nonce: nonce.to_owned(),
+        });
     }
 
-    let written = apply(&store, &cb).await?;
-    // Only now: a retry after a failed write must be applied again, not taken for a duplicate.
-    store
-        .put_expiring(&nonce_key, &digest, layout::nonce_ttl_seconds(tolerance))
-        .await?;
+    let written = match Scope::of(&cb) {
+        Some(scope) => {
+            // A key KV would refuse is refused now, before anything is committed.
+            if let Some(plan) = live::plan(&cb)?.filter(|p| is_listed(&p.key)) {
+                kv_key(&app, &plan.key)?;
+            }
+            apply(env, &app, &scope, &body, content_type.as_deref()).await?
+        }
+        None => Vec::new(),
+    };
     Ok(Accepted {
         ok: true,
-        event,
-        duplicate: false,
+        event: cb.event().to_owned(),
+        appid: app,
+        duplicate: claim == Claim::Same && written.is_empty(),
         written,
     })
 }
@@ -82,49 +95,50 @@ fn nonce_of(cb: &Callback) -> Result<&str, Error> {
     nonce.ok_or_else(|| Error::missing("nonce"))
 }
 
-async fn put(store: &Store, write: KeyWrite, written: &mut Vec<String>) -> Result<(), Error> {
-    store.put(&write).await?;
-    written.push(write.key);
-    Ok(())
+async fn claim(
+    env: &Env,
+    app: &str,
+    nonce: &str,
+    body: &[u8],
+    tolerance: u64,
+) -> Result<Claim, Error> {
+    let request = ClaimRequest {
+        nonce: nonce.to_owned(),
+        digest: body_digest(body),
+        ttl_seconds: nonce_ttl_seconds(tolerance),
+    };
+    let (json, headers) = objects::json_body(&request)?;
+    let url = objects::url("/claim", &[])?;
+    let req = objects::request(&url, Method::Post, Some(json), headers)?;
+    let answer: ClaimResponse = objects::call(
+        &namespace(env, NONCES_BINDING)?,
+        &nonces_name(app, nonce),
+        req,
+    )
+    .await?;
+    Ok(answer.claim)
 }
 
-/// Applies a verified callback to the store through [`live`]'s driver (plan, decide, and
-/// for a `room_close` decide each scanned stream), as [`live::LiveList::apply`] does in
-/// memory. Returns the keys written.
-pub async fn apply(store: &Store, cb: &Callback) -> Result<Vec<String>, Error> {
-    let mut written = Vec::new();
-    // Events that do not concern the list (and unknown ones) have no plan.
-    let Some(plan) = live::plan(cb)? else {
-        return Ok(written);
-    };
-    let session = async {
-        match &plan.session_key {
-            Some(key) => store.get_stored(key).await,
-            None => Ok(None),
-        }
-    };
-    let (current, session) = try_join(store.get_stored(&plan.key), session).await?;
-    if let Some(write) = live::decide(cb, &plan, current.as_ref(), session.as_ref()) {
-        put(store, write, &mut written).await?;
+/// Has the scope's object apply the callback; returns the keys it wrote.
+async fn apply(
+    env: &Env,
+    app: &str,
+    scope: &Scope,
+    body: &[u8],
+    content_type: Option<&str>,
+) -> Result<Vec<String>, Error> {
+    let url = objects::url("/apply", &scope.params(app))?;
+    let headers = Headers::new();
+    if let Some(ct) = content_type {
+        headers.set("content-type", ct).map_err(objects::internal)?;
     }
-    // Even when the session was already closed: a retry may follow a failure here.
-    if let Some(prefix) = &plan.scan_prefix {
-        let mut cursor = None;
-        loop {
-            let page = store.list(prefix, cursor, MAX_LIST_LIMIT).await?;
-            for key in &page.keys {
-                let Some(stream) = store.listed::<StreamRecord>(key).await? else {
-                    continue;
-                };
-                if let Some(write) = live::decide_scanned(cb, &key.name, &Stored::Stream(stream)) {
-                    put(store, write, &mut written).await?;
-                }
-            }
-            cursor = page.cursor;
-            if cursor.is_none() {
-                break;
-            }
-        }
-    }
-    Ok(written)
+    let bytes = js_sys::Uint8Array::from(body);
+    let req = objects::request(&url, Method::Post, Some(JsValue::from(bytes)), headers)?;
+    let applied: Applied = objects::call(
+        &namespace(env, ROOMS_BINDING)?,
+        &scope.object_name(app),
+        req,
+    )
+    .await?;
+    Ok(applied.written)
 }

@@ -1,16 +1,30 @@
 //! The Worker's settings, read from its bindings on every request (they are strings that
 //! `wrangler secret put`, `.dev.vars`, `wrangler dev --var` or `[vars]` provide).
 
+use std::collections::BTreeMap;
+
 use ::worker::Env;
+use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
+use super::scope::canonical_app;
 use crate::{Error, Receiver, DEFAULT_TOLERANCE_SECONDS};
 
-/// The secret(s) that sign callbacks: comma-separated, for rotation.
+/// The secret(s) that sign callbacks of any app: comma-separated, for rotation.
 pub const SECRET: &str = "ZEGO_CALLBACK_SECRET";
+/// The secrets of each app, as JSON: `{"<appid>": "secret"}` or `{"<appid>": ["new", "old"]}`.
+pub const SECRETS: &str = "ZEGO_CALLBACK_SECRETS";
+/// `true` to let anyone read the lists, without a token.
+pub const PUBLIC_READS: &str = "PUBLIC_READS";
+/// The Durable Object namespace of the `Room` objects.
+pub const ROOMS_BINDING: &str = "ROOMS";
+/// The Durable Object namespace of the `Nonces` objects.
+pub const NONCES_BINDING: &str = "NONCES";
+/// The Durable Object namespace of the `Hub` objects.
+pub const HUB_BINDING: &str = "HUB";
 /// The timestamp window in seconds (default 300).
 pub const TOLERANCE: &str = "ZEGO_TOLERANCE_SECONDS";
-/// When set, the bearer token the read routes require.
+/// The bearer token the read routes require (unless `PUBLIC_READS=true`).
 pub const READ_TOKEN: &str = "READ_TOKEN";
 /// The KV namespace holding the live list.
 pub const KV_BINDING: &str = "LIVE_LIST";
@@ -70,26 +84,162 @@ fn tolerance_error(raw: &str) -> Error {
     }
 }
 
-/// The receiver configured by the bindings: missing secret and bad window are 500s.
-pub fn receiver(env: &Env) -> Result<(Receiver, u64), Error> {
-    let secrets = split_secrets(&text(env, SECRET)?.unwrap_or_default());
-    if secrets.is_empty() {
-        return Err(Error::MissingSecret {
-            name: SECRET.to_owned(),
-        });
-    }
-    let tolerance = parse_tolerance(text(env, TOLERANCE)?.as_deref())?;
-    Ok((
-        Receiver::with_secrets(secrets)?.tolerance_seconds(tolerance),
-        tolerance,
-    ))
+/// The secrets that sign callbacks: one list for any app, and one per app.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secrets {
+    any: Vec<String>,
+    per_app: BTreeMap<String, Vec<String>>,
 }
 
-/// The bearer token the read routes require, if one is set (an empty one counts as unset).
-pub fn read_token(env: &Env) -> Result<Option<String>, Error> {
-    Ok(text(env, READ_TOKEN)?
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty()))
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets")
+            .field("any", &self.any.len())
+            .field("apps", &self.per_app.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+fn secrets_error(reason: impl Into<String>) -> Error {
+    Error::InvalidOption {
+        name: SECRETS.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+impl Secrets {
+    /// Reads [`SECRET`] (comma-separated) and [`SECRETS`] (JSON). Neither set is
+    /// `missing_secret`; malformed JSON, an empty list or an empty secret is a 500 too.
+    pub fn parse(single: Option<&str>, per_app: Option<&str>) -> Result<Secrets, Error> {
+        let any = split_secrets(single.unwrap_or_default());
+        let mut apps = BTreeMap::new();
+        if let Some(json) = per_app.map(str::trim).filter(|j| !j.is_empty()) {
+            let map: BTreeMap<String, OneOrMany> = serde_json::from_str(json).map_err(|e| {
+                secrets_error(format!(
+                    r#"expected {{"<appid>": "secret"}} or {{"<appid>": ["new", "old"]}}: {e}"#
+                ))
+            })?;
+            for (app, secrets) in map {
+                let secrets = match secrets {
+                    OneOrMany::One(s) => vec![s],
+                    OneOrMany::Many(list) => list,
+                };
+                if secrets.is_empty() {
+                    return Err(secrets_error(format!("appid `{app}` has no secret")));
+                }
+                crate::signature::check_secrets(&secrets)?;
+                apps.insert(canonical_app(&app), secrets);
+            }
+        }
+        if any.is_empty() && apps.is_empty() {
+            return Err(Error::MissingSecret {
+                name: format!("{SECRET} or {SECRETS}"),
+            });
+        }
+        Ok(Secrets { any, per_app: apps })
+    }
+
+    /// The secrets for a callback of `app` (`None`: the body names no app): the app's own,
+    /// else the ones for any app, else `unknown_app`.
+    pub fn for_app(&self, app: Option<&str>) -> Result<&[String], Error> {
+        if let Some(own) = app.and_then(|a| self.per_app.get(a)) {
+            return Ok(own);
+        }
+        if !self.any.is_empty() {
+            return Ok(&self.any);
+        }
+        Err(match app {
+            Some(app) => Error::UnknownApp {
+                appid: app.to_owned(),
+            },
+            None => Error::missing("appid"),
+        })
+    }
+
+    /// The app a read means when it names none: the only one configured, when the secrets
+    /// are per app and there is just one.
+    pub fn default_app(&self) -> Option<&str> {
+        match (self.any.is_empty(), self.per_app.len()) {
+            (true, 1) => self.per_app.keys().next().map(String::as_str),
+            _ => None,
+        }
+    }
+}
+
+/// The Worker's settings for receiving callbacks.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The secrets, for any app and per app.
+    pub secrets: Secrets,
+    /// The timestamp window, seconds.
+    pub tolerance: u64,
+}
+
+impl Settings {
+    /// Reads the bindings: a missing secret and a bad window are 500s.
+    pub fn read(env: &Env) -> Result<Settings, Error> {
+        let secrets = Secrets::parse(
+            text(env, SECRET)?.as_deref(),
+            text(env, SECRETS)?.as_deref(),
+        )?;
+        let tolerance = parse_tolerance(text(env, TOLERANCE)?.as_deref())?;
+        Ok(Settings { secrets, tolerance })
+    }
+
+    /// The receiver for a callback of `app`.
+    pub fn receiver(&self, app: Option<&str>) -> Result<Receiver, Error> {
+        Ok(
+            Receiver::with_secrets(self.secrets.for_app(app)?.iter().cloned())?
+                .tolerance_seconds(self.tolerance),
+        )
+    }
+}
+
+/// Who may read the lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadAccess {
+    /// Anyone: `PUBLIC_READS=true`.
+    Public,
+    /// Whoever presents this token.
+    Token(String),
+    /// No one: neither a token nor `PUBLIC_READS=true` is set.
+    Closed,
+}
+
+/// Parses `PUBLIC_READS` and `READ_TOKEN` (an empty token counts as unset).
+pub fn parse_read_access(public: Option<&str>, token: Option<&str>) -> Result<ReadAccess, Error> {
+    let public = match public.map(str::trim).unwrap_or_default() {
+        "" => false,
+        p if p.eq_ignore_ascii_case("true") => true,
+        p if p.eq_ignore_ascii_case("false") => false,
+        other => {
+            return Err(Error::InvalidOption {
+                name: PUBLIC_READS.to_owned(),
+                reason: format!("expected `true` or `false`, got `{other}`"),
+            })
+        }
+    };
+    let token = token.map(str::trim).filter(|t| !t.is_empty());
+    Ok(match (public, token) {
+        (true, _) => ReadAccess::Public,
+        (false, Some(token)) => ReadAccess::Token(token.to_owned()),
+        (false, None) => ReadAccess::Closed,
+    })
+}
+
+/// Who may read the lists, from the bindings.
+pub fn read_access(env: &Env) -> Result<ReadAccess, Error> {
+    parse_read_access(
+        text(env, PUBLIC_READS)?.as_deref(),
+        text(env, READ_TOKEN)?.as_deref(),
+    )
 }
 
 #[cfg(test)]
@@ -101,6 +251,63 @@ mod tests {
         assert_eq!(split_secrets(" a , b,,c "), ["a", "b", "c"]);
         assert!(split_secrets(" , ").is_empty());
         assert!(split_secrets("").is_empty());
+    }
+
+    #[test]
+    fn secrets_per_app_beside_one_for_any_app() {
+        let s = Secrets::parse(None, Some(r#"{"1": "a", "0002": ["b", "c"]}"#)).unwrap();
+        assert_eq!(s.for_app(Some("1")).unwrap(), ["a"]);
+        assert_eq!(s.for_app(Some("2")).unwrap(), ["b", "c"]);
+        let e = s.for_app(Some("3")).unwrap_err();
+        assert_eq!((e.code(), e.status()), ("unknown_app", 403));
+        assert!(e.to_string().contains('3'), "{e}");
+        assert_eq!(s.for_app(None).unwrap_err().field(), Some("appid"));
+        assert_eq!(s.default_app(), None);
+
+        let both = Secrets::parse(Some("x, y"), Some(r#"{"1": "a"}"#)).unwrap();
+        assert_eq!(both.for_app(Some("1")).unwrap(), ["a"]);
+        assert_eq!(both.for_app(Some("3")).unwrap(), ["x", "y"]);
+        assert_eq!(both.for_app(None).unwrap(), ["x", "y"]);
+        assert_eq!(both.default_app(), None);
+
+        let one = Secrets::parse(None, Some(r#"{"7": "a"}"#)).unwrap();
+        assert_eq!(one.default_app(), Some("7"));
+    }
+
+    #[test]
+    fn bad_secrets_are_configuration_errors() {
+        for (single, json, code) in [
+            (None, None, "missing_secret"),
+            (Some(" , "), Some(" "), "missing_secret"),
+            (None, Some("[1]"), "invalid_option"),
+            (None, Some(r#"{"1": 5}"#), "invalid_option"),
+            (None, Some(r#"{"1": []}"#), "invalid_option"),
+            (None, Some(r#"{"1": ""}"#), "empty_secret"),
+        ] {
+            let e = Secrets::parse(single, json).unwrap_err();
+            assert_eq!((e.code(), e.status()), (code, 500), "{json:?}");
+        }
+        let debug = format!("{:?}", Secrets::parse(Some("hidden"), None).unwrap());
+        assert!(!debug.contains("hidden"), "{debug}");
+    }
+
+    #[test]
+    fn reads_are_closed_unless_a_token_or_public_reads() {
+        assert_eq!(parse_read_access(None, None).unwrap(), ReadAccess::Closed);
+        assert_eq!(
+            parse_read_access(None, Some(" ")).unwrap(),
+            ReadAccess::Closed
+        );
+        assert_eq!(
+            parse_read_access(Some("false"), Some(" t ")).unwrap(),
+            ReadAccess::Token("t".into())
+        );
+        assert_eq!(
+            parse_read_access(Some("TRUE"), Some("t")).unwrap(),
+            ReadAccess::Public
+        );
+        let e = parse_read_access(Some("yes"), None).unwrap_err();
+        assert_eq!((e.code(), e.status()), ("invalid_option", 500));
     }
 
     #[test]

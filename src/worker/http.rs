@@ -146,8 +146,13 @@ pub fn bearer_matches(header: Option<&str>, token: &str) -> bool {
     let Some((scheme, given)) = header.and_then(|h| h.trim().split_once(' ')) else {
         return false;
     };
-    scheme.eq_ignore_ascii_case("bearer")
-        && bool::from(given.trim().as_bytes().ct_eq(token.as_bytes()))
+    scheme.eq_ignore_ascii_case("bearer") && token_matches(given.trim(), token)
+}
+
+/// Whether a token given some other way (a `?token=` query parameter) is the token;
+/// compared in constant time (for a given length).
+pub fn token_matches(given: &str, token: &str) -> bool {
+    bool::from(given.as_bytes().ct_eq(token.as_bytes()))
 }
 
 #[cfg(test)]

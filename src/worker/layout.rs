@@ -1,5 +1,6 @@
-//! How records sit in Workers KV beyond their keys: the metadata a list reads, and the nonce
-//! records of the replay guard. Pure functions, tested natively.
+//! How records sit in Workers KV beyond their keys (the app in every key, the metadata a list
+//! reads), and the digest and lifetime of the replay guard's claims. Pure functions, tested
+//! natively.
 //!
 //! A stream or mix key's value is its record's JSON ([`live::StreamRecord`],
 //! [`live::MixRecord`]). Its metadata is the same JSON when that fits in
@@ -14,14 +15,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 
-use crate::live::{encode_component, MAX_KEY_BYTES};
 use crate::Error;
 
 /// The largest metadata Workers KV stores with a key, in bytes of JSON.
 pub const MAX_METADATA_BYTES: usize = 1024;
-
-/// The prefix of every nonce record: `n:<nonce>`.
-pub const NONCE_PREFIX: &str = "n:";
 
 /// The shortest `expirationTtl` Workers KV accepts, in seconds.
 pub const MIN_TTL_SECONDS: u64 = 60;
@@ -64,22 +61,7 @@ pub fn read_value<R: DeserializeOwned>(key: &str, text: &str) -> Result<R, Error
     })
 }
 
-/// The key of a nonce record: `n:<nonce>`, the nonce encoded like every key component.
-pub fn nonce_key(nonce: &str) -> Result<String, Error> {
-    let key = format!("{NONCE_PREFIX}{}", encode_component(nonce));
-    if key.len() > MAX_KEY_BYTES {
-        return Err(Error::invalid(
-            "nonce",
-            format!(
-                "the storage key would be {} bytes; the limit is {MAX_KEY_BYTES}",
-                key.len()
-            ),
-        ));
-    }
-    Ok(key)
-}
-
-/// The digest a nonce record holds: SHA-1 of the raw body, lowercase hex.
+/// The digest a nonce claim holds: SHA-1 of the raw body, lowercase hex.
 pub fn body_digest(body: &[u8]) -> String {
     hex::encode(Sha1::digest(body))
 }
@@ -142,20 +124,6 @@ mod tests {
         let e = read_value::<StreamRecord>("s:r:a", "{").unwrap_err();
         assert_eq!(e.code(), "storage_failed");
         assert!(e.to_string().contains("s:r:a"));
-    }
-
-    #[test]
-    fn nonce_key_is_encoded_and_bounded() {
-        assert_eq!(
-            nonce_key("7254119327986670314").unwrap(),
-            "n:7254119327986670314"
-        );
-        assert_eq!(nonce_key("a:b%").unwrap(), "n:a%3Ab%25");
-        assert_eq!(nonce_key(&"x".repeat(510)).unwrap().len(), MAX_KEY_BYTES);
-        assert_eq!(
-            nonce_key(&"x".repeat(511)).unwrap_err().field(),
-            Some("nonce")
-        );
     }
 
     #[test]

@@ -1,22 +1,25 @@
 //! The Cloudflare Worker (feature `worker`): receives ZEGO callbacks into a live list kept in
 //! Workers KV, and serves that list.
 //!
-//! | route                  | what                                                        |
-//! |------------------------|-------------------------------------------------------------|
-//! | `POST /zego/callback`  | verify, apply with [`crate::live`], store; 2xx once stored  |
-//! | `GET /streams`         | live streams (`?room_id=`, `?cursor=`, `?limit=`)           |
-//! | `GET /mixes`           | running mix tasks (`?cursor=`, `?limit=`)                   |
-//! | `GET /healthz`         | `{"ok":true}`                                               |
+//! | route                              | what                                               |
+//! |------------------------------------|----------------------------------------------------|
+//! | `POST /zego/callback`              | verify, claim the nonce, apply in the room's object |
+//! | `GET /streams`                     | live streams from KV (`?appid=`, `?room_id=`, `?cursor=`, `?limit=`) |
+//! | `GET /mixes`                       | running mix tasks from KV (`?appid=`, `?cursor=`, `?limit=`) |
+//! | `GET /rooms/<room_id>/streams`     | a room's live streams from its object (consistent) |
+//! | `GET /rooms/<room_id>/subscribe`   | WebSocket: the room's snapshot, then each change   |
+//! | `GET /subscribe`                   | WebSocket: the app's snapshot, then each change    |
+//! | `GET /healthz`                     | `{"ok":true}`                                      |
 //!
-//! Bindings: `ZEGO_CALLBACK_SECRET` (comma-separated for rotation), `ZEGO_TOLERANCE_SECONDS`
-//! (default 300), `READ_TOKEN` (optional bearer token for the reads), KV `LIVE_LIST`.
+//! Bindings: `ZEGO_CALLBACK_SECRET` (any app; comma-separated for rotation) and/or
+//! `ZEGO_CALLBACK_SECRETS` (JSON, per app), `ZEGO_TOLERANCE_SECONDS` (default 300),
+//! `READ_TOKEN` and `PUBLIC_READS` (who reads), KV `LIVE_LIST`, Durable Objects `ROOMS`
+//! ([`room::Room`]), `NONCES` ([`nonces::Nonces`]) and `HUB` ([`hub::Hub`]).
 //!
-//! This layer is thin: the rules are in [`crate::live`], verification in [`crate::Receiver`],
-//! the status of every error in [`Error::status`]. It never panics (a panic aborts the
-//! isolate): every failure becomes a JSON error response.
-//!
-//! Workers KV has no compare-and-swap: two callbacks of the same stream handled at the same
-//! moment can both read the old record (see [`crate::live`]'s limits).
+//! The Worker itself only verifies and routes: the decisions are made by the objects, as
+//! drivers of [`crate::live`]; verification is [`crate::Receiver`]'s; every status is
+//! [`Error::status`]'s. Nothing here panics (a panic aborts the isolate): every failure
+//! becomes a JSON error response.
 #![cfg_attr(
     not(test),
     deny(
@@ -30,9 +33,16 @@
 
 mod callback;
 mod config;
+mod frames;
 mod http;
+mod hub;
 mod layout;
+mod nonces;
+mod objects;
+mod outbox;
 mod read;
+mod room;
+mod scope;
 mod store;
 
 use ::worker::{event, Context, Env, Method, Request, Response};
@@ -48,15 +58,29 @@ pub const CALLBACK_PATH: &str = "/zego/callback";
 enum Route {
     Callback,
     List(Listing),
+    RoomStreams(String),
+    Subscribe(Option<String>),
     Health,
 }
 
 fn route(path: &str) -> Option<Route> {
     match path {
-        CALLBACK_PATH => Some(Route::Callback),
-        "/streams" => Some(Route::List(Listing::Streams)),
-        "/mixes" => Some(Route::List(Listing::Mixes)),
-        "/healthz" => Some(Route::Health),
+        CALLBACK_PATH => return Some(Route::Callback),
+        "/streams" => return Some(Route::List(Listing::Streams)),
+        "/mixes" => return Some(Route::List(Listing::Mixes)),
+        "/subscribe" => return Some(Route::Subscribe(None)),
+        "/healthz" => return Some(Route::Health),
+        _ => {}
+    }
+    let (room, action) = path.strip_prefix("/rooms/")?.rsplit_once('/')?;
+    let room = percent_encoding::percent_decode_str(room)
+        .decode_utf8()
+        .ok()
+        .filter(|r| !r.is_empty())?
+        .into_owned();
+    match action {
+        "streams" => Some(Route::RoomStreams(room)),
+        "subscribe" => Some(Route::Subscribe(Some(room))),
         _ => None,
     }
 }
@@ -77,6 +101,18 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> ::worker::Result<Re
             Ok(page) => http::json(200, &page, Extra::CORS),
             Err(e) => http::error(&e, Extra::CORS),
         },
+        (Some(Route::RoomStreams(room)), Method::Get) => {
+            match read::room_streams(&req, &env, &room).await {
+                Ok(list) => http::json(200, &list, Extra::CORS),
+                Err(e) => http::error(&e, Extra::CORS),
+            }
+        }
+        (Some(Route::Subscribe(room)), Method::Get) => {
+            match read::subscribe(&req, &env, room.as_deref()).await {
+                Ok(res) => Ok(res),
+                Err(e) => http::error(&e, Extra::CORS),
+            }
+        }
         (Some(Route::Health), Method::Get) => http::json(200, &json!({ "ok": true }), Extra::CORS),
         (Some(_), _) => http::error(&Error::MethodNotAllowed, Extra::CORS.allow("GET, OPTIONS")),
         (None, _) => http::error(&Error::NotFound, Extra::CORS),

@@ -1,13 +1,20 @@
-//! `GET /streams` and `GET /mixes`: one page of the live list, one KV `list()` call each
-//! (records whose metadata did not fit are read from their values).
+//! The read routes. `GET /streams` and `GET /mixes` list KV (eventually consistent): one
+//! `list()` call per page (records whose metadata did not fit are read from their values).
+//! `GET /rooms/<room_id>/streams` asks the room's object (consistent). `GET /subscribe` and
+//! `GET /rooms/<room_id>/subscribe` hand a WebSocket to the app's hub or the room's object.
+//!
+//! Every read needs `READ_TOKEN` (as a bearer token, or `?token=` where a browser cannot
+//! set a header) unless `PUBLIC_READS=true`.
 
-use ::worker::{Env, Request};
+use ::worker::{Env, Method, Request, Response};
 use serde::Serialize;
 
-use super::config;
-use super::http::bearer_matches;
+use super::config::{self, ReadAccess, Settings, HUB_BINDING, ROOMS_BINDING};
+use super::http::{bearer_matches, token_matches};
+use super::objects;
+use super::scope::{self, canonical_app, hub_name, Scope};
 use super::store::{Store, MAX_LIST_LIMIT};
-use crate::live::{self, LiveMix, LiveStream, MixRecord, StreamRecord};
+use crate::live::{LiveMix, LiveStream, MixRecord, StreamRecord};
 use crate::Error;
 
 /// What a read route lists.
@@ -22,6 +29,8 @@ pub enum Listing {
 /// The query of a list request.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Query {
+    /// `appid`: only this app's records.
+    pub appid: Option<String>,
     /// `room_id`: only this room's streams.
     pub room_id: Option<String>,
     /// `cursor`: the page after the one that returned it.
@@ -42,6 +51,7 @@ impl Query {
                 continue;
             }
             match name {
+                "appid" => query.appid = Some(canonical_app(value)),
                 "room_id" => query.room_id = Some(value.to_owned()),
                 "cursor" => query.cursor = Some(value.to_owned()),
                 "limit" => {
@@ -63,17 +73,65 @@ impl Query {
     }
 }
 
-/// Refuses a read without the bearer token, when one is configured.
+/// Refuses a read without the token, unless reads are public.
 pub fn authorize(req: &Request, env: &Env) -> Result<(), Error> {
-    let Some(token) = config::read_token(env)? else {
-        return Ok(());
+    let token = match config::read_access(env)? {
+        ReadAccess::Public => return Ok(()),
+        ReadAccess::Closed => return Err(Error::Unauthorized),
+        ReadAccess::Token(token) => token,
     };
     let header = req.headers().get("authorization").ok().flatten();
-    if bearer_matches(header.as_deref(), &token) {
+    let query = req.url().ok().and_then(|url| {
+        url.query_pairs()
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned())
+    });
+    if bearer_matches(header.as_deref(), &token)
+        || query.is_some_and(|given| token_matches(&given, &token))
+    {
         Ok(())
     } else {
         Err(Error::Unauthorized)
     }
+}
+
+/// The app a read names (`?appid=`), else the only one configured; `None` when neither.
+fn app_or_default(named: Option<String>, env: &Env) -> Result<Option<String>, Error> {
+    if named.is_some() {
+        return Ok(named);
+    }
+    Ok(Settings::read(env)?
+        .secrets
+        .default_app()
+        .map(str::to_owned))
+}
+
+/// Like [`app_or_default`], but an app is needed.
+fn required_app(named: Option<String>, env: &Env) -> Result<String, Error> {
+    app_or_default(named, env)?.ok_or_else(|| {
+        Error::invalid(
+            "appid",
+            "name the app with ?appid= (the Worker has several, or accepts any)",
+        )
+    })
+}
+
+fn query_of(req: &Request) -> Result<Query, Error> {
+    let url = req
+        .url()
+        .map_err(|e| Error::malformed(format!("the URL could not be read: {e}")))?;
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    Query::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// A listed item with the app it belongs to.
+#[derive(Debug, Serialize)]
+pub struct Item<T> {
+    /// The app.
+    pub appid: String,
+    /// The record.
+    #[serde(flatten)]
+    pub item: T,
 }
 
 /// A page of a listing: `{"streams":[..],"cursor":..}` or `{"mixes":[..],"cursor":..}`;
@@ -84,53 +142,119 @@ pub enum Page {
     /// Live streams.
     Streams {
         /// The live streams among this page's keys.
-        streams: Vec<LiveStream>,
+        streams: Vec<Item<LiveStream>>,
         /// The cursor of the next page.
         cursor: Option<String>,
     },
     /// Running mix tasks.
     Mixes {
         /// The running mixes among this page's keys.
-        mixes: Vec<LiveMix>,
+        mixes: Vec<Item<LiveMix>>,
         /// The cursor of the next page.
         cursor: Option<String>,
     },
 }
 
+fn items<R, T: Clone>(records: Vec<(String, R)>, live: impl Fn(&R) -> Option<&T>) -> Vec<Item<T>> {
+    records
+        .iter()
+        .filter_map(|(key, record)| {
+            Some(Item {
+                appid: scope::app_of_kv_key(key)?.to_owned(),
+                item: live(record)?.clone(),
+            })
+        })
+        .collect()
+}
+
 /// One page of a listing, as the JSON body to answer.
 pub async fn list(req: &Request, env: &Env, listing: Listing) -> Result<Page, Error> {
     authorize(req, env)?;
-    let url = req
-        .url()
-        .map_err(|e| Error::malformed(format!("the URL could not be read: {e}")))?;
-    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let query = Query::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let query = query_of(req)?;
     let store = Store::open(env)?;
     let body = match listing {
         Listing::Streams => {
-            let prefix = match &query.room_id {
-                Some(room_id) => live::stream_room_prefix(room_id)?,
-                None => live::STREAM_PREFIX.to_owned(),
+            let app = match &query.room_id {
+                Some(_) => Some(required_app(query.appid, env)?),
+                None => query.appid,
             };
+            let prefix = scope::kv_stream_prefix(app.as_deref(), query.room_id.as_deref())?;
             let page = store.list(&prefix, query.cursor, query.limit).await?;
             let records = store.listed_all::<StreamRecord>(&page.keys).await?;
             Page::Streams {
-                streams: records.iter().filter_map(|r| r.live().cloned()).collect(),
+                streams: items(records, StreamRecord::live),
                 cursor: page.cursor,
             }
         }
         Listing::Mixes => {
-            let page = store
-                .list(live::MIX_PREFIX, query.cursor, query.limit)
-                .await?;
+            let prefix = scope::kv_mix_prefix(query.appid.as_deref());
+            let page = store.list(&prefix, query.cursor, query.limit).await?;
             let records = store.listed_all::<MixRecord>(&page.keys).await?;
             Page::Mixes {
-                mixes: records.iter().filter_map(|r| r.live().cloned()).collect(),
+                mixes: items(records, MixRecord::live),
                 cursor: page.cursor,
             }
         }
     };
     Ok(body)
+}
+
+/// `GET /rooms/<room_id>/streams`: the room's live streams, from its object.
+pub async fn room_streams(
+    req: &Request,
+    env: &Env,
+    room: &str,
+) -> Result<serde_json::Value, Error> {
+    authorize(req, env)?;
+    let app = required_app(query_of(req)?.appid, env)?;
+    let scope = Scope::Room(room.to_owned());
+    let url = objects::url("/streams", &scope.params(&app))?;
+    let internal = objects::request(&url, Method::Get, None, ::worker::Headers::new())?;
+    objects::call(&rooms(env)?, &scope.object_name(&app), internal).await
+}
+
+fn rooms(env: &Env) -> Result<::worker::ObjectNamespace, Error> {
+    env.durable_object(ROOMS_BINDING)
+        .map_err(|e| Error::Storage {
+            reason: format!("the Durable Object binding `{ROOMS_BINDING}` is not available: {e}"),
+        })
+}
+
+/// `GET /subscribe` (`room: None`) and `GET /rooms/<room_id>/subscribe`: the WebSocket of
+/// the app's hub or of the room's object.
+pub async fn subscribe(req: &Request, env: &Env, room: Option<&str>) -> Result<Response, Error> {
+    authorize(req, env)?;
+    let upgrade = req.headers().get("upgrade").ok().flatten();
+    if !upgrade.is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+        return Err(Error::UpgradeRequired);
+    }
+    let app = required_app(query_of(req)?.appid, env)?;
+    let (namespace, name, url) = match room {
+        Some(room) => {
+            let scope = Scope::Room(room.to_owned());
+            (
+                rooms(env)?,
+                scope.object_name(&app),
+                objects::url("/subscribe", &scope.params(&app))?,
+            )
+        }
+        None => {
+            let hub = env
+                .durable_object(HUB_BINDING)
+                .map_err(|e| Error::Storage {
+                    reason: format!(
+                        "the Durable Object binding `{HUB_BINDING}` is not available: {e}"
+                    ),
+                })?;
+            (
+                hub,
+                hub_name(&app),
+                objects::url("/subscribe", &[("app", &app)])?,
+            )
+        }
+    };
+    let internal = objects::request(&url, Method::Get, None, req.headers().clone())?;
+    objects::send(&namespace, &name, internal).await
 }
 
 #[cfg(test)]
@@ -142,6 +266,7 @@ mod tests {
         let q = Query::parse([]).unwrap();
         assert_eq!((q.limit, q.room_id, q.cursor), (1000, None, None));
         let q = Query::parse([
+            ("appid", "007"),
             ("room_id", "r:1"),
             ("limit", "5"),
             ("cursor", "c"),
@@ -149,6 +274,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(q.room_id.as_deref(), Some("r:1"));
+        assert_eq!(q.appid.as_deref(), Some("7"));
         assert_eq!((q.limit, q.cursor.as_deref()), (5, Some("c")));
         assert_eq!(Query::parse([("room_id", "")]).unwrap().room_id, None);
         for bad in ["0", "1001", "-1", "ten", "1.5"] {

@@ -1,19 +1,16 @@
-//! The live list in Workers KV: get, put and list records under the keys `crate::live`
-//! names. Every KV failure becomes [`Error::Storage`] (503), so ZEGO retries.
+//! The live list in Workers KV, as readers list it: records put by the `Room` objects'
+//! outbox under the keys [`super::scope::kv_key`] names, and listed with their metadata.
+//! Every KV failure becomes [`Error::Storage`].
 
 use ::worker::kv::{Key, KvError, KvStore};
 use ::worker::Env;
 use futures_util::future::try_join_all;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::config::KV_BINDING;
 use super::layout::{self, Listed};
-use crate::live::{
-    KeyWrite, MixRecord, SessionRecord, Stored, StreamRecord, MIX_PREFIX, SESSION_PREFIX,
-    STREAM_PREFIX,
-};
+use crate::live::Stored;
 use crate::Error;
 
 /// The most keys one `list()` call returns.
@@ -76,73 +73,32 @@ impl Store {
         }
     }
 
-    /// The record stored under one of the live list's keys, read as the kind its prefix
-    /// names (the value holds the record itself, so that its metadata can be the record too).
-    pub async fn get_stored(&self, key: &str) -> Result<Option<Stored>, Error> {
-        Ok(if key.starts_with(STREAM_PREFIX) {
-            self.get::<StreamRecord>(key).await?.map(Stored::Stream)
-        } else if key.starts_with(SESSION_PREFIX) {
-            self.get::<SessionRecord>(key).await?.map(Stored::Session)
-        } else if key.starts_with(MIX_PREFIX) {
-            self.get::<MixRecord>(key).await?.map(Stored::Mix)
-        } else {
-            None
-        })
-    }
-
-    /// Carries out a [`KeyWrite`]: puts the record, with its TTL when it is a tombstone.
-    /// Streams and mixes also carry the record as metadata, so a list needs no reads.
-    pub async fn put(&self, write: &KeyWrite) -> Result<(), Error> {
-        match &write.record {
-            Stored::Stream(r) => {
-                self.put_record(&write.key, r, true, write.ttl_seconds)
-                    .await
-            }
-            Stored::Session(r) => {
-                self.put_record(&write.key, r, false, write.ttl_seconds)
-                    .await
-            }
-            Stored::Mix(r) => {
-                self.put_record(&write.key, r, true, write.ttl_seconds)
-                    .await
-            }
-        }
-    }
-
-    async fn put_record<R: Serialize>(
+    /// Puts a listed record under its KV key: its record as the value, and as the metadata
+    /// too, so that a list needs no reads; `expiration` (Unix seconds) for a tombstone.
+    pub async fn put(
         &self,
         key: &str,
-        record: &R,
-        listed: bool,
-        ttl_seconds: Option<u64>,
+        stored: &Stored,
+        expiration: Option<u64>,
     ) -> Result<(), Error> {
-        let value = serde_json::to_string(record).map_err(|e| Error::Storage {
+        let value = match stored {
+            Stored::Stream(r) => serde_json::to_value(r),
+            Stored::Mix(r) => serde_json::to_value(r),
+            Stored::Session(r) => serde_json::to_value(r),
+        }
+        .map_err(|e| Error::Storage {
             reason: format!("could not serialize the record for `{key}`: {e}"),
         })?;
         let mut put = self
             .kv
-            .put(key, value)
+            .put(key, value.to_string())
+            .map_err(|e| storage("could not write", key, e))?
+            .metadata(layout::metadata(&value)?)
             .map_err(|e| storage("could not write", key, e))?;
-        if listed {
-            put = put
-                .metadata(layout::metadata(record)?)
-                .map_err(|e| storage("could not write", key, e))?;
-        }
-        if let Some(ttl) = ttl_seconds {
-            put = put.expiration_ttl(ttl);
+        if let Some(at) = expiration {
+            put = put.expiration(at);
         }
         put.execute()
-            .await
-            .map_err(|e| storage("could not write", key, e))
-    }
-
-    /// Puts a text that expires after `ttl_seconds`.
-    pub async fn put_expiring(&self, key: &str, text: &str, ttl_seconds: u64) -> Result<(), Error> {
-        self.kv
-            .put(key, text)
-            .map_err(|e| storage("could not write", key, e))?
-            .expiration_ttl(ttl_seconds)
-            .execute()
             .await
             .map_err(|e| storage("could not write", key, e))
     }
@@ -188,9 +144,17 @@ impl Store {
         }
     }
 
-    /// The records of a page's keys, in order (values read concurrently where needed).
-    pub async fn listed_all<R: DeserializeOwned>(&self, keys: &[Key]) -> Result<Vec<R>, Error> {
+    /// The records of a page's keys with their keys, in order (values read concurrently
+    /// where needed).
+    pub async fn listed_all<R: DeserializeOwned>(
+        &self,
+        keys: &[Key],
+    ) -> Result<Vec<(String, R)>, Error> {
         let records = try_join_all(keys.iter().map(|key| self.listed::<R>(key))).await?;
-        Ok(records.into_iter().flatten().collect())
+        Ok(keys
+            .iter()
+            .zip(records)
+            .filter_map(|(key, record)| Some((key.name.clone(), record?)))
+            .collect())
     }
 }

@@ -1,5 +1,6 @@
-// Shared by the Worker tests: the built Worker in Miniflare (real workerd, real local KV),
-// ZEGO-style signing, callback bodies, and KV snapshots.
+// Shared by the Worker tests: the built Worker in Miniflare (real workerd, real local KV and
+// real local SQLite-backed Durable Objects), ZEGO-style signing, callback bodies, and KV
+// snapshots.
 import { Miniflare } from "miniflare";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -12,6 +13,8 @@ export const manifest = JSON.parse(readFileSync(join(fixtures, "index.json"), "u
 export const readFixture = (file) => readFileSync(join(fixtures, file));
 
 export const SECRET = "zego-worker-test-secret";
+export const TOKEN = "zego-worker-test-read-token";
+export const AUTH = { authorization: `Bearer ${TOKEN}` };
 export const BIG_SESSION = "858012925204410401"; // above 2^53
 
 const wasm = join(root, "build", "index_bg.wasm");
@@ -19,8 +22,18 @@ if (!existsSync(wasm)) {
   throw new Error("build/index_bg.wasm is missing: run scripts/build-worker.sh first");
 }
 
-/** Starts the Worker with a fresh KV namespace. `bindings` are its vars and secrets. */
-export async function startWorker({ bindings = { ZEGO_CALLBACK_SECRET: SECRET }, kvPersist = false } = {}) {
+/**
+ * Starts the Worker with a fresh KV namespace and fresh Durable Objects. `bindings` are its
+ * vars and secrets. `persist` is a directory to keep KV and the objects in (to restart on
+ * the same state); `kvBinding` renames the KV binding (another name: the Worker has no KV);
+ * `port` makes it listen on 127.0.0.1 (0: any free port) for real HTTP and WebSockets.
+ */
+export async function startWorker({
+  bindings = { ZEGO_CALLBACK_SECRET: SECRET, READ_TOKEN: TOKEN },
+  persist = false,
+  kvBinding = "LIVE_LIST",
+  port,
+} = {}) {
   const mf = new Miniflare({
     modulesRoot: root,
     modules: [
@@ -28,18 +41,29 @@ export async function startWorker({ bindings = { ZEGO_CALLBACK_SECRET: SECRET },
       { type: "CompiledWasm", path: wasm },
     ],
     compatibilityDate: "2026-05-03",
-    kvNamespaces: ["LIVE_LIST"],
-    kvPersist,
+    kvNamespaces: { [kvBinding]: "live-list" },
+    kvPersist: persist ? join(persist, "kv") : false,
+    durableObjects: {
+      ROOMS: { className: "Room", useSQLite: true },
+      NONCES: { className: "Nonces", useSQLite: true },
+      HUB: { className: "Hub", useSQLite: true },
+    },
+    durableObjectsPersist: persist ? join(persist, "do") : false,
     bindings,
     cf: false,
     host: "127.0.0.1",
+    ...(port === undefined ? {} : { port }),
   });
-  await mf.ready;
-  const kv = await mf.getKVNamespace("LIVE_LIST");
-  return {
+  const url = await mf.ready;
+  const kv = await mf.getKVNamespace(kvBinding);
+  const worker = {
     mf,
     kv,
+    url,
     fetch: (path, init) => mf.dispatchFetch(`http://worker.test${path}`, init),
+    /** A read with the test token. */
+    read: (path, init = {}) =>
+      mf.dispatchFetch(`http://worker.test${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }),
     post(body, contentType = "application/json", headers = {}) {
       const h = { ...headers };
       if (contentType) h["content-type"] = contentType;
@@ -49,6 +73,45 @@ export async function startWorker({ bindings = { ZEGO_CALLBACK_SECRET: SECRET },
     clear: () => clear(kv),
     dispose: () => mf.dispose(),
   };
+  return worker;
+}
+
+/** Retries `check` (which throws until it holds) every 50 ms for up to `ms`. */
+export async function eventually(check, ms = 10_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Lets the objects' outboxes run (they send to KV right after each commit). */
+export const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `tasks` (functions returning promises) with at most `limit` in flight. */
+export async function inFlight(tasks, limit) {
+  const results = new Array(tasks.length);
+  let next = 0;
+  let active = 0;
+  let peak = 0;
+  async function lane() {
+    while (next < tasks.length) {
+      const i = next++;
+      active++;
+      peak = Math.max(peak, active);
+      try {
+        results[i] = await tasks[i]();
+      } finally {
+        active--;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  return { results, peak };
 }
 
 /** ZEGO's signature: sha1 of secret, timestamp and nonce sorted as strings, hex. */
@@ -70,11 +133,11 @@ export const freshNonce = () => `${process.pid}${Date.now()}${++nonceCounter}`;
  * added and signed. room_close gets numbers for appid and timestamp, as ZEGO sends them.
  * A field whose value is a `RawNumber` is written as a bare JSON number, digit for digit.
  */
-export function callback(event, fields, { secret = SECRET, timestamp = nowSecs(), nonce = freshNonce() } = {}) {
+export function callback(event, fields, { secret = SECRET, timestamp = nowSecs(), nonce = freshNonce(), appid = 1 } = {}) {
   const numeric = event === "room_close" || event === "room_create";
   const envelope = {
     event,
-    appid: numeric ? 1 : "1",
+    appid: numeric ? appid : String(appid),
     timestamp: numeric ? new RawNumber(timestamp) : String(timestamp),
     nonce: String(nonce),
     signature: sign(secret, timestamp, nonce),
@@ -174,11 +237,11 @@ async function clear(kv) {
   for (const { name } of await snapshot(kv)) await kv.delete(name);
 }
 
-/** The records of the live list only (stream, session and mix keys; no nonce records). */
-export const listState = (snap) => snap.filter((k) => !k.name.startsWith("n:"));
+/** The records of the live list in KV (streams and mixes). */
+export const listState = (snap) => snap.filter((k) => /^[sm]:/.test(k.name));
 
 /** Every page of a listing, followed to its end. */
-export async function listAll(worker, route, { limit, query = "", headers } = {}) {
+export async function listAll(worker, route, { limit, query = "", headers = AUTH } = {}) {
   const items = [];
   const pages = [];
   let cursor = null;

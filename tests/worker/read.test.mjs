@@ -1,4 +1,5 @@
-// GET /streams, /mixes, /healthz: pages, room filter, metadata fallback, token, CORS.
+// GET /streams, /mixes, /healthz: pages, room filter, metadata fallback, token, CORS. The
+// objects send each change to KV right after committing it: reads of KV wait for that.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
@@ -7,6 +8,7 @@ import {
   SECRET,
   callback,
   errorOf,
+  eventually,
   listAll,
   mixStart,
   mixStop,
@@ -43,11 +45,17 @@ describe("listing", () => {
     bodies.push(callback("mix_start", mixStart({ task: "m2", seq: 1 })));
     bodies.push(callback("mix_stop", mixStop({ task: "m2", seq: 2 })));
     await postAll(worker, bodies);
+    await eventually(async () => {
+      assert.equal((await listAll(worker, "streams")).items.length, 24);
+      assert.equal((await listAll(worker, "mixes")).items.length, 1);
+      const closed = (await worker.snapshot()).filter((k) => k.metadata?.state !== "live");
+      assert.equal(closed.length, 4, "three closed streams and a stopped mix");
+    });
   });
   after(() => worker.dispose());
 
   test("GET /streams lists every live stream, tombstones skipped, in one page by default", async () => {
-    const res = await worker.fetch("/streams");
+    const res = await worker.read("/streams");
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type"), /^application\/json/);
     const body = await res.json();
@@ -57,6 +65,7 @@ describe("listing", () => {
     for (const closed of ["s03", "s04", "s17"]) assert.ok(!ids.includes(closed), closed);
     const s = body.streams.find((s) => s.stream_id === "s00");
     assert.equal(s.room_session_id, BIG_SESSION);
+    assert.equal(s.appid, "1");
     for (const k of ["room_id", "user_id", "user_name", "title", "stream_alias", "stream_seq", "create_time_ms", "codec", "rtmp_url", "hls_url", "hdl_url", "pic_url", "extra_info"]) {
       assert.ok(k in s, k);
     }
@@ -73,12 +82,17 @@ describe("listing", () => {
   });
 
   test("?room_id= lists exactly one room (ids with a colon included)", async () => {
-    const { items } = await listAll(worker, "streams", { query: "room_id=room%3Aa" });
+    const { items } = await listAll(worker, "streams", { query: "appid=1&room_id=room%3Aa" });
     assert.deepEqual(items.map((s) => `${s.room_id}/${s.stream_id}`), ["room:a/x"]);
-    const a = await listAll(worker, "streams", { query: "room_id=room-a", limit: 7 });
+    const a = await listAll(worker, "streams", { query: "appid=1&room_id=room-a", limit: 7 });
     assert.equal(a.items.length, 22);
     assert.ok(a.items.every((s) => s.room_id === "room-a"));
-    assert.deepEqual((await listAll(worker, "streams", { query: "room_id=none" })).items, []);
+    assert.deepEqual((await listAll(worker, "streams", { query: "appid=1&room_id=none" })).items, []);
+    assert.deepEqual((await listAll(worker, "streams", { query: "appid=2" })).items, []);
+    // The Worker accepts any app (one secret for all): a room needs its app named.
+    const res = await worker.read("/streams?room_id=room-a");
+    assert.equal(res.status, 400);
+    assert.equal((await errorOf(res)).field, "appid");
   });
 
   test("GET /mixes lists running mix tasks only", async () => {
@@ -91,7 +105,7 @@ describe("listing", () => {
 
   test("a bad ?limit: 400 invalid_field", async () => {
     for (const limit of ["0", "1001", "abc", "-5"]) {
-      const res = await worker.fetch(`/streams?limit=${limit}`);
+      const res = await worker.read(`/streams?limit=${limit}`);
       assert.equal(res.status, 400, limit);
       const e = await errorOf(res);
       assert.deepEqual([e.code, e.field], ["invalid_field", "limit"]);
@@ -106,7 +120,7 @@ describe("listing", () => {
 
   test("read routes send CORS headers and answer preflights", async () => {
     for (const path of ["/streams", "/mixes", "/healthz"]) {
-      const res = await worker.fetch(path);
+      const res = await worker.read(path);
       assert.equal(res.headers.get("access-control-allow-origin"), "*", path);
       await res.arrayBuffer();
       const pre = await worker.fetch(path, {
@@ -119,7 +133,7 @@ describe("listing", () => {
       assert.match(pre.headers.get("access-control-allow-methods"), /GET/);
     }
     // Errors of read routes too, so a page can show them.
-    const res = await worker.fetch("/streams?limit=0");
+    const res = await worker.read("/streams?limit=0");
     assert.equal(res.headers.get("access-control-allow-origin"), "*");
     await res.arrayBuffer();
   });
@@ -139,11 +153,15 @@ describe("a summary too big for KV metadata", () => {
     const small = callback("stream_create", streamCreate({ room: "room-f", session: BIG_SESSION, stream: "small", seq: 1, t: 11 }));
     await postAll(worker, [big, small]);
 
-    const keys = (await worker.kv.list({ prefix: "s:" })).keys;
+    const keys = await eventually(async () => {
+      const listed = (await worker.kv.list({ prefix: "s:" })).keys;
+      assert.equal(listed.length, 2);
+      return listed;
+    });
     const meta = Object.fromEntries(keys.map((k) => [k.name, k.metadata]));
-    assert.deepEqual(meta["s:room-f:big"], { state: "live", in_value: true });
-    assert.equal(meta["s:room-f:small"].state, "live");
-    assert.ok(JSON.stringify(meta["s:room-f:small"]).length <= 1024);
+    assert.deepEqual(meta["s:1:room-f:big"], { state: "live", in_value: true });
+    assert.equal(meta["s:1:room-f:small"].state, "live");
+    assert.ok(JSON.stringify(meta["s:1:room-f:small"]).length <= 1024);
 
     const { items } = await listAll(worker, "streams");
     const listed = items.find((s) => s.stream_id === "big");
@@ -152,8 +170,8 @@ describe("a summary too big for KV metadata", () => {
     assert.equal(items.length, 2);
 
     await postAll(worker, [callback("room_close", roomClose({ room: "room-f", session: BIG_SESSION, t: 99 }))]);
-    assert.deepEqual((await listAll(worker, "streams")).items, []);
-    const closed = (await worker.kv.list({ prefix: "s:room-f:" })).keys;
+    await eventually(async () => assert.deepEqual((await listAll(worker, "streams")).items, []));
+    const closed = (await worker.kv.list({ prefix: "s:1:room-f:" })).keys;
     assert.deepEqual(closed.map((k) => k.metadata.state), ["closed", "closed"]);
     assert.ok(closed.every((k) => k.expiration > 0), "tombstones expire");
   });
@@ -179,8 +197,10 @@ describe("READ_TOKEN", () => {
       assert.equal(ok.status, 200, path);
       await ok.arrayBuffer();
     }
-    const { items } = await listAll(worker, "streams", { headers: { authorization: "Bearer t0ken-123" } });
-    assert.equal(items.length, 1);
+    await eventually(async () => {
+      const { items } = await listAll(worker, "streams", { headers: { authorization: "Bearer t0ken-123" } });
+      assert.equal(items.length, 1);
+    });
   });
 
   test("preflights, /healthz and the callback route do not need it", async () => {

@@ -1,0 +1,207 @@
+//! The `Hub` Durable Object, one per app: the app-wide subscribers' end.
+//!
+//! Every `Room` object sends its committed changes here, in the order it applied them
+//! ([`super::outbox`]). The hub keeps the latest record of each key (a change older than the
+//! one it has is dropped: versions come from the key's one owner), so that a new subscriber
+//! gets a snapshot of the whole app, then every change as it arrives.
+
+use std::cell::Cell;
+
+use ::worker::{
+    durable_object, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair,
+};
+use serde::{Deserialize, Serialize};
+
+use super::frames;
+use super::objects::{self, int, internal, now_ms, respond, Sql};
+use crate::live::Stored;
+use crate::Error;
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, value TEXT NOT NULL, \
+     version INTEGER NOT NULL, at INTEGER NOT NULL, expires_at INTEGER)",
+];
+
+/// One change a room sends.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HubChange {
+    /// The live-list key.
+    pub key: String,
+    /// The sending object's change counter for it.
+    pub version: u64,
+    /// When the object applied it, Unix ms.
+    pub at: u64,
+    /// When the record expires (a tombstone), Unix ms.
+    pub expires_at: Option<u64>,
+    /// The record.
+    pub record: Stored,
+}
+
+/// A batch of changes, in the order they were applied.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HubChanges {
+    /// The changes.
+    pub changes: Vec<HubChange>,
+}
+
+/// The hub's answer: how many of the changes were newer than what it had.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HubAck {
+    /// Changes taken.
+    pub applied: usize,
+}
+
+#[derive(Deserialize)]
+struct VersionRow {
+    version: u64,
+}
+
+#[derive(Deserialize)]
+struct ValueRow {
+    value: String,
+}
+
+/// An app's subscribers and its latest records.
+#[durable_object]
+pub struct Hub {
+    state: State,
+    ready: Cell<bool>,
+}
+
+impl Hub {
+    fn sql(&self) -> std::result::Result<Sql, Error> {
+        let sql = Sql::new(&self.state);
+        if !self.ready.get() {
+            sql.schema(SCHEMA)?;
+            self.ready.set(true);
+        }
+        Ok(sql)
+    }
+
+    /// Takes a batch: each change newer than the record held replaces it and is pushed.
+    fn take(&self, app: &str, batch: &HubChanges) -> std::result::Result<HubAck, Error> {
+        let sql = self.sql()?;
+        let now = now_ms();
+        sql.exec("DELETE FROM records WHERE expires_at <= ?", vec![int(now)])?;
+        let mut frames = Vec::new();
+        for change in &batch.changes {
+            let held: Vec<VersionRow> = sql.rows(
+                "SELECT version FROM records WHERE key = ?",
+                vec![change.key.clone().into()],
+            )?;
+            if held.first().is_some_and(|h| h.version >= change.version) {
+                continue;
+            }
+            let value = serde_json::to_string(&change.record).map_err(|e| Error::Storage {
+                reason: format!("could not serialize `{}`: {e}", change.key),
+            })?;
+            sql.exec(
+                "INSERT OR REPLACE INTO records (key, value, version, at, expires_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+                vec![
+                    change.key.clone().into(),
+                    value.into(),
+                    int(change.version),
+                    int(change.at),
+                    change
+                        .expires_at
+                        .map(int)
+                        .unwrap_or(::worker::SqlStorageValue::Null),
+                ],
+            )?;
+            frames.extend(frames::change(app, &change.key, &change.record, change.at));
+        }
+        for ws in self.state.get_websockets() {
+            for frame in &frames {
+                let _ = ws.send_with_str(frame);
+            }
+        }
+        Ok(HubAck {
+            applied: frames.len(),
+        })
+    }
+
+    fn snapshot(&self, app: &str) -> std::result::Result<String, Error> {
+        let sql = self.sql()?;
+        let now = now_ms();
+        let rows: Vec<ValueRow> = sql.rows(
+            "SELECT value FROM records WHERE expires_at IS NULL OR expires_at > ? ORDER BY key",
+            vec![int(now)],
+        )?;
+        let records: Vec<Stored> = rows
+            .iter()
+            .filter_map(|r| serde_json::from_str(&r.value).ok())
+            .collect();
+        let (streams, mixes) = frames::live_of(&records);
+        Ok(frames::app_snapshot(app, now, streams, mixes))
+    }
+
+    async fn handle(&self, mut req: Request) -> std::result::Result<Response, Error> {
+        let url = req
+            .url()
+            .map_err(|e| Error::malformed(format!("bad internal URL: {e}")))?;
+        let app = url
+            .query_pairs()
+            .find(|(k, _)| k == "app")
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(|| Error::missing("app"))?;
+        match (req.method(), url.path()) {
+            (Method::Post, "/changes") => {
+                let batch: HubChanges = req
+                    .json()
+                    .await
+                    .map_err(|e| Error::malformed(format!("not a batch of changes: {e}")))?;
+                respond(&self.take(&app, &batch)?)
+            }
+            (Method::Get, "/subscribe") => {
+                let pair = WebSocketPair::new().map_err(internal)?;
+                self.state.accept_web_socket(&pair.server);
+                pair.server
+                    .send_with_str(self.snapshot(&app)?)
+                    .map_err(internal)?;
+                Response::from_websocket(pair.client).map_err(internal)
+            }
+            _ => Err(Error::NotFound),
+        }
+    }
+}
+
+impl DurableObject for Hub {
+    fn new(state: State, _env: Env) -> Self {
+        Hub {
+            state,
+            ready: Cell::new(false),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        match self.handle(req).await {
+            Ok(res) => Ok(res),
+            Err(e) => objects::answer::<()>(Err(e)),
+        }
+    }
+
+    async fn websocket_message(
+        &self,
+        _ws: WebSocket,
+        _message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> Result<()> {
+        let _ = ws.close(Some(1000), Some("closed"));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, _error: ::worker::Error) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,544 @@
+//! The `Room` Durable Object: the one place that decides for a room (or a mix task).
+//!
+//! It holds the authoritative records of its scope in SQLite and applies each callback with
+//! [`crate::live`]'s driver as one synchronous read-decide-write: nothing can run between
+//! the read and the write, whatever the order and concurrency of deliveries. It is a driver
+//! like [`crate::LiveList`]: no rule lives here.
+//!
+//! Once a change is committed, the object answers, pushes the change to its room's
+//! subscribers, and sends it on from its alarm ([`super::outbox`]): to KV, the list readers
+//! list, and to the app's `Hub`. A failed send is retried until it lands.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+
+use ::worker::{
+    durable_object, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair,
+};
+use futures_util::future::{join, join_all};
+use serde::{Deserialize, Serialize};
+
+use super::config::HUB_BINDING;
+use super::frames;
+use super::hub::{HubAck, HubChange, HubChanges};
+use super::objects::{self, int, internal, now_ms, respond, Sql};
+use super::outbox::{self, Progress};
+use super::scope::{hub_name, is_listed, kv_key};
+use super::store::Store;
+use crate::live::{self, KeyWrite, LiveStream, Records, Stored, STREAM_PREFIX};
+use crate::Error;
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, value TEXT NOT NULL, \
+     expires_at INTEGER, at INTEGER NOT NULL, version INTEGER NOT NULL, \
+     kv_version INTEGER NOT NULL, kv_at INTEGER NOT NULL, hub_version INTEGER NOT NULL)",
+];
+
+/// The most rows one send carries.
+const BATCH: u64 = 256;
+
+/// The object's identity, kept in `meta` so that the alarm knows it too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    /// The app.
+    pub app: String,
+    /// `room` or `mix`.
+    pub kind: String,
+    /// The room or task id.
+    pub id: String,
+}
+
+#[derive(Deserialize)]
+struct MetaRow {
+    name: String,
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct ValueRow {
+    key: String,
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct PendingRow {
+    key: String,
+    value: String,
+    expires_at: Option<u64>,
+    at: u64,
+    #[serde(flatten)]
+    progress: Progress,
+}
+
+/// What applying a callback wrote.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Applied {
+    /// The live-list keys written, in order.
+    pub written: Vec<String>,
+}
+
+/// The consistent list of a room's live streams.
+#[derive(Debug, Serialize)]
+pub struct RoomStreams {
+    appid: String,
+    room_id: String,
+    streams: Vec<LiveStream>,
+}
+
+fn parse_stored(key: &str, value: &str) -> std::result::Result<Stored, Error> {
+    serde_json::from_str(value).map_err(|e| Error::Storage {
+        reason: format!("the record under `{key}` is not valid: {e}"),
+    })
+}
+
+/// The end of a prefix range: the prefix with its last byte raised by one (every prefix
+/// here ends with `:`).
+fn prefix_end(prefix: &str) -> String {
+    let mut end = prefix.to_owned();
+    if let Some(last) = end.pop() {
+        end.push(char::from_u32(u32::from(last) + 1).unwrap_or(char::MAX));
+    }
+    end
+}
+
+/// The object's records as the live driver reads them; expired tombstones count as absent.
+struct SqlRecords<'a> {
+    sql: &'a Sql,
+    now: u64,
+}
+
+impl Records for SqlRecords<'_> {
+    fn get(&self, key: &str) -> std::result::Result<Option<Stored>, Error> {
+        let rows: Vec<ValueRow> = self.sql.rows(
+            "SELECT key, value FROM records WHERE key = ? \
+             AND (expires_at IS NULL OR expires_at > ?)",
+            vec![key.to_owned().into(), int(self.now)],
+        )?;
+        rows.first()
+            .map(|r| parse_stored(&r.key, &r.value))
+            .transpose()
+    }
+
+    fn scan(&self, prefix: &str) -> std::result::Result<Vec<(String, Stored)>, Error> {
+        let rows: Vec<ValueRow> = self.sql.rows(
+            "SELECT key, value FROM records WHERE key >= ? AND key < ? \
+             AND (expires_at IS NULL OR expires_at > ?) ORDER BY key",
+            vec![
+                prefix.to_owned().into(),
+                prefix_end(prefix).into(),
+                int(self.now),
+            ],
+        )?;
+        rows.into_iter()
+            .map(|r| parse_stored(&r.key, &r.value).map(|s| (r.key, s)))
+            .collect()
+    }
+}
+
+/// The authority over one room's streams and sessions, or over one mix task.
+#[durable_object]
+pub struct Room {
+    state: State,
+    env: Env,
+    ready: Cell<bool>,
+}
+
+impl Room {
+    fn sql(&self) -> std::result::Result<Sql, Error> {
+        let sql = Sql::new(&self.state);
+        if !self.ready.get() {
+            sql.schema(SCHEMA)?;
+            self.ready.set(true);
+        }
+        Ok(sql)
+    }
+
+    fn meta_values(sql: &Sql) -> std::result::Result<HashMap<String, String>, Error> {
+        let rows: Vec<MetaRow> = sql.rows("SELECT name, value FROM meta", Vec::new())?;
+        Ok(rows.into_iter().map(|r| (r.name, r.value)).collect())
+    }
+
+    fn set_meta(sql: &Sql, name: &str, value: &str) -> std::result::Result<(), Error> {
+        sql.exec(
+            "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
+            vec![name.to_owned().into(), value.to_owned().into()],
+        )
+    }
+
+    /// The object's identity: remembered from the first request that names it.
+    fn meta(
+        &self,
+        sql: &Sql,
+        given: Option<&HashMap<String, String>>,
+    ) -> std::result::Result<Option<Meta>, Error> {
+        let stored = Self::meta_values(sql)?;
+        let pick = |name: &str| {
+            stored
+                .get(name)
+                .or_else(|| given.and_then(|g| g.get(name)))
+                .cloned()
+        };
+        let (Some(app), Some(kind), Some(id)) = (pick("app"), pick("kind"), pick("id")) else {
+            return Ok(None);
+        };
+        if !stored.contains_key("app") {
+            Self::set_meta(sql, "app", &app)?;
+            Self::set_meta(sql, "kind", &kind)?;
+            Self::set_meta(sql, "id", &id)?;
+        }
+        Ok(Some(Meta { app, kind, id }))
+    }
+
+    /// Applies a callback: read, decide, write, with no `await` in between. Returns the
+    /// writes with the time they were applied.
+    fn apply(
+        &self,
+        sql: &Sql,
+        body: &[u8],
+        content_type: Option<&str>,
+    ) -> std::result::Result<(Vec<KeyWrite>, u64), Error> {
+        let cb = crate::parse(body, content_type)?;
+        let now = now_ms();
+        let writes = live::decide_all(&cb, &SqlRecords { sql, now })?;
+        if writes.is_empty() {
+            return Ok((writes, now));
+        }
+        let mut seq: u64 = Self::meta_values(sql)?
+            .get("seq")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        for write in &writes {
+            seq += 1;
+            let value = serde_json::to_string(&write.record).map_err(|e| Error::Storage {
+                reason: format!("could not serialize the record for `{}`: {e}", write.key),
+            })?;
+            let expires_at = write
+                .ttl_seconds
+                .map(|ttl| int(now.saturating_add(ttl.saturating_mul(1000))))
+                .unwrap_or(::worker::SqlStorageValue::Null);
+            let mut bindings = vec![
+                write.key.clone().into(),
+                value.into(),
+                expires_at,
+                int(now),
+                int(seq),
+            ];
+            if is_listed(&write.key) {
+                // KV and the hub keep what they have until the outbox sends this version.
+                sql.exec(
+                    "INSERT INTO records (key, value, expires_at, at, version, kv_version, \
+                     kv_at, hub_version) VALUES (?, ?, ?, ?, ?, 0, 0, 0) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value, \
+                     expires_at = excluded.expires_at, at = excluded.at, \
+                     version = excluded.version",
+                    bindings,
+                )?;
+            } else {
+                // A room session's record stays here: nobody lists it.
+                bindings.extend([int(seq), int(seq)]);
+                sql.exec(
+                    "INSERT OR REPLACE INTO records (key, value, expires_at, at, version, \
+                     kv_version, kv_at, hub_version) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                    bindings,
+                )?;
+            }
+        }
+        Self::set_meta(sql, "seq", &seq.to_string())?;
+        Ok((writes, now))
+    }
+
+    fn live_streams(sql: &Sql) -> std::result::Result<Vec<LiveStream>, Error> {
+        let records = SqlRecords { sql, now: now_ms() }.scan(STREAM_PREFIX)?;
+        Ok(records
+            .into_iter()
+            .filter_map(|(_, stored)| match stored {
+                Stored::Stream(s) => s.live().cloned(),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn broadcast(&self, frames: &[String]) {
+        if frames.is_empty() {
+            return;
+        }
+        for ws in self.state.get_websockets() {
+            for frame in frames {
+                // A socket that is closing just misses the frame.
+                let _ = ws.send_with_str(frame);
+            }
+        }
+    }
+
+    async fn handle(&self, mut req: Request) -> std::result::Result<Response, Error> {
+        let url = req
+            .url()
+            .map_err(|e| Error::malformed(format!("bad internal URL: {e}")))?;
+        let params: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        let sql = self.sql()?;
+        let meta = self
+            .meta(&sql, Some(&params))?
+            .ok_or_else(|| Error::missing("app"))?;
+        match (req.method(), url.path()) {
+            (Method::Post, "/apply") => {
+                let body = req
+                    .bytes()
+                    .await
+                    .map_err(|e| Error::malformed(format!("the body could not be read: {e}")))?;
+                let content_type = req.headers().get("content-type").ok().flatten();
+                let (writes, at) = self.apply(&sql, &body, content_type.as_deref())?;
+                if !writes.is_empty() {
+                    let frames: Vec<String> = writes
+                        .iter()
+                        .filter_map(|w| frames::change(&meta.app, &w.key, &w.record, at))
+                        .collect();
+                    self.broadcast(&frames);
+                    self.wake(&sql).await?;
+                }
+                respond(&Applied {
+                    written: writes.into_iter().map(|w| w.key).collect(),
+                })
+            }
+            (Method::Get, "/streams") => respond(&RoomStreams {
+                appid: meta.app,
+                room_id: meta.id,
+                streams: Self::live_streams(&sql)?,
+            }),
+            (Method::Get, "/subscribe") => {
+                let pair = WebSocketPair::new().map_err(internal)?;
+                self.state.accept_web_socket(&pair.server);
+                let streams = Self::live_streams(&sql)?;
+                let snapshot =
+                    frames::room_snapshot(&meta.app, &meta.id, now_ms(), streams.iter().collect());
+                pair.server.send_with_str(snapshot).map_err(internal)?;
+                Response::from_websocket(pair.client).map_err(internal)
+            }
+            _ => Err(Error::NotFound),
+        }
+    }
+
+    /// Asks for the alarm at once, so that the outbox sends what was just committed; but
+    /// while sends are failing, the retry already set (with its backoff) will take it.
+    async fn wake(&self, sql: &Sql) -> std::result::Result<(), Error> {
+        let storage = self.state.storage();
+        let alarm_error = |e: ::worker::Error| Error::Storage {
+            reason: format!("could not set the alarm: {e}"),
+        };
+        if Self::failures(sql)? > 0 && storage.get_alarm().await.map_err(alarm_error)?.is_some() {
+            return Ok(());
+        }
+        storage.set_alarm(0).await.map_err(alarm_error)
+    }
+
+    fn failures(sql: &Sql) -> std::result::Result<u32, Error> {
+        Ok(Self::meta_values(sql)?
+            .get("failures")
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Sends what is pending to KV and to the hub, then sets the alarm for what is left.
+    async fn flush(&self) -> std::result::Result<(), Error> {
+        let sql = self.sql()?;
+        let Some(meta) = self.meta(&sql, None)? else {
+            return Ok(());
+        };
+        let now = now_ms();
+        // Tombstones that expired and were sent everywhere are gone, as in KV.
+        sql.exec(
+            "DELETE FROM records WHERE expires_at <= ? AND version <= kv_version \
+             AND version <= hub_version",
+            vec![int(now)],
+        )?;
+        let rows: Vec<PendingRow> = sql.rows(
+            "SELECT key, value, expires_at, at, version, kv_version, kv_at, hub_version \
+             FROM records WHERE version > kv_version OR version > hub_version \
+             ORDER BY version LIMIT ?",
+            vec![int(BATCH)],
+        )?;
+        let kv_rows: Vec<&PendingRow> = rows.iter().filter(|r| r.progress.kv_due(now)).collect();
+        let hub_rows: Vec<&PendingRow> = rows.iter().filter(|r| r.progress.hub_pending()).collect();
+
+        let kv_sends = join_all(
+            kv_rows
+                .iter()
+                .map(|row| self.send_to_kv(&meta.app, row, now)),
+        );
+        let hub_send = self.send_to_hub(&meta.app, &hub_rows);
+        let (kv_results, hub_result) = join(kv_sends, hub_send).await;
+
+        // Others may have changed these rows meanwhile: only ever move forward.
+        let done = now_ms();
+        let mut failed = false;
+        for (row, result) in kv_rows.iter().zip(kv_results) {
+            match result {
+                Ok(()) => sql.exec(
+                    "UPDATE records SET kv_version = ?, kv_at = ? WHERE key = ? AND kv_version < ?",
+                    vec![
+                        int(row.progress.version),
+                        int(done),
+                        row.key.clone().into(),
+                        int(row.progress.version),
+                    ],
+                )?,
+                Err(e) => {
+                    failed = true;
+                    ::worker::console_error!("KV write of `{}` failed: {e}", row.key);
+                }
+            }
+        }
+        match hub_result {
+            Ok(()) => {
+                for row in &hub_rows {
+                    sql.exec(
+                        "UPDATE records SET hub_version = ? WHERE key = ? AND hub_version < ?",
+                        vec![
+                            int(row.progress.version),
+                            row.key.clone().into(),
+                            int(row.progress.version),
+                        ],
+                    )?;
+                }
+            }
+            Err(e) => {
+                failed = true;
+                ::worker::console_error!("sending to the hub failed: {e}");
+            }
+        }
+
+        let failures = if failed {
+            Self::failures(&sql)?.saturating_add(1)
+        } else {
+            0
+        };
+        Self::set_meta(&sql, "failures", &failures.to_string())?;
+        let pending: Vec<Progress> = sql.rows(
+            "SELECT version, kv_version, kv_at, hub_version FROM records \
+             WHERE version > kv_version OR version > hub_version",
+            Vec::new(),
+        )?;
+        let retry_at = failed.then(|| done + outbox::backoff_ms(failures));
+        if let Some(at) = outbox::next_attempt(&pending, done, retry_at) {
+            let offset = i64::try_from(at.saturating_sub(done)).unwrap_or(i64::MAX);
+            self.state
+                .storage()
+                .set_alarm(offset)
+                .await
+                .map_err(|e| Error::Storage {
+                    reason: format!("could not set the alarm: {e}"),
+                })?;
+        }
+        Ok(())
+    }
+
+    async fn send_to_kv(
+        &self,
+        app: &str,
+        row: &PendingRow,
+        now: u64,
+    ) -> std::result::Result<(), Error> {
+        let store = Store::open(&self.env)?;
+        let stored = parse_stored(&row.key, &row.value)?;
+        // An absolute expiry, so that a late retry does not extend a tombstone's life; KV
+        // takes none sooner than a minute ahead.
+        let expiration = row
+            .expires_at
+            .map(|ms| (ms / 1000).max(now / 1000 + super::layout::MIN_TTL_SECONDS));
+        store
+            .put(&kv_key(app, &row.key)?, &stored, expiration)
+            .await
+    }
+
+    async fn send_to_hub(&self, app: &str, rows: &[&PendingRow]) -> std::result::Result<(), Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let changes = rows
+            .iter()
+            .map(|row| {
+                Ok(HubChange {
+                    key: row.key.clone(),
+                    version: row.progress.version,
+                    at: row.at,
+                    expires_at: row.expires_at,
+                    record: parse_stored(&row.key, &row.value)?,
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, Error>>()?;
+        let namespace = self
+            .env
+            .durable_object(HUB_BINDING)
+            .map_err(|e| Error::Storage {
+                reason: format!("the Durable Object binding `{HUB_BINDING}` is not available: {e}"),
+            })?;
+        let url = objects::url("/changes", &[("app", app)])?;
+        let (body, headers) = objects::json_body(&HubChanges { changes })?;
+        let req = objects::request(&url, Method::Post, Some(body), headers)?;
+        objects::call::<HubAck>(&namespace, &hub_name(app), req).await?;
+        Ok(())
+    }
+}
+
+impl DurableObject for Room {
+    fn new(state: State, env: Env) -> Self {
+        Room {
+            state,
+            env,
+            ready: Cell::new(false),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        match self.handle(req).await {
+            Ok(res) => Ok(res),
+            Err(e) => objects::answer::<()>(Err(e)),
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        if let Err(e) = self.flush().await {
+            // The alarm is retried by the runtime; nothing committed is lost meanwhile.
+            ::worker::console_error!("the outbox failed: {e}");
+            return Err(::worker::Error::RustError(e.to_string()));
+        }
+        Response::empty()
+    }
+
+    async fn websocket_message(
+        &self,
+        _ws: WebSocket,
+        _message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> Result<()> {
+        let _ = ws.close(Some(1000), Some("closed"));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, _error: ::worker::Error) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_range_ends_past_its_last_byte() {
+        assert_eq!(prefix_end("s:"), "s;");
+        assert_eq!(prefix_end("s:room:"), "s:room;");
+        assert!("s:room:zzz" < prefix_end("s:room:").as_str());
+        assert!("s:room;" >= prefix_end("s:room:").as_str());
+    }
+}
