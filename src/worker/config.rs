@@ -1,10 +1,7 @@
 //! The Worker's settings, read from its bindings on every request (they are strings that
 //! `wrangler secret put`, `.dev.vars`, `wrangler dev --var` or `[vars]` provide).
 
-use std::collections::BTreeMap;
-
 use ::worker::Env;
-use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
 use super::scope::canonical_app;
@@ -88,23 +85,20 @@ fn tolerance_error(raw: &str) -> Error {
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secrets {
     any: Vec<String>,
-    per_app: BTreeMap<String, Vec<String>>,
+    /// Each app's secrets, by canonical appid (an app named twice keeps its last entry).
+    per_app: Vec<(String, Vec<String>)>,
 }
 
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Secrets")
             .field("any", &self.any.len())
-            .field("apps", &self.per_app.keys().collect::<Vec<_>>())
+            .field(
+                "apps",
+                &self.per_app.iter().map(|(app, _)| app).collect::<Vec<_>>(),
+            )
             .finish()
     }
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
 }
 
 fn secrets_error(reason: impl Into<String>) -> Error {
@@ -119,23 +113,33 @@ impl Secrets {
     /// `missing_secret`; malformed JSON, an empty list or an empty secret is a 500 too.
     pub fn parse(single: Option<&str>, per_app: Option<&str>) -> Result<Secrets, Error> {
         let any = split_secrets(single.unwrap_or_default());
-        let mut apps = BTreeMap::new();
+        let mut apps: Vec<(String, Vec<String>)> = Vec::new();
         if let Some(json) = per_app.map(str::trim).filter(|j| !j.is_empty()) {
-            let map: BTreeMap<String, OneOrMany> = serde_json::from_str(json).map_err(|e| {
-                secrets_error(format!(
-                    r#"expected {{"<appid>": "secret"}} or {{"<appid>": ["new", "old"]}}: {e}"#
-                ))
-            })?;
+            let shape = r#"expected {"<appid>": "secret"} or {"<appid>": ["new", "old"]}"#;
+            let map = match serde_json::from_str(json) {
+                Ok(serde_json::Value::Object(map)) => map,
+                Ok(_) => return Err(secrets_error(shape)),
+                Err(e) => return Err(secrets_error(format!("{shape}: {e}"))),
+            };
             for (app, secrets) in map {
-                let secrets = match secrets {
-                    OneOrMany::One(s) => vec![s],
-                    OneOrMany::Many(list) => list,
+                let secrets: Vec<String> = match secrets {
+                    serde_json::Value::String(s) => vec![s],
+                    serde_json::Value::Array(list) => list
+                        .into_iter()
+                        .map(|s| match s {
+                            serde_json::Value::String(s) => Ok(s),
+                            _ => Err(secrets_error(format!("appid `{app}`: {shape}"))),
+                        })
+                        .collect::<Result<_, _>>()?,
+                    _ => return Err(secrets_error(format!("appid `{app}`: {shape}"))),
                 };
                 if secrets.is_empty() {
                     return Err(secrets_error(format!("appid `{app}` has no secret")));
                 }
                 crate::signature::check_secrets(&secrets)?;
-                apps.insert(canonical_app(&app), secrets);
+                let app = canonical_app(&app);
+                apps.retain(|(a, _)| *a != app);
+                apps.push((app, secrets));
             }
         }
         if any.is_empty() && apps.is_empty() {
@@ -149,7 +153,8 @@ impl Secrets {
     /// The secrets for a callback of `app` (`None`: the body names no app): the app's own,
     /// else the ones for any app, else `unknown_app`.
     pub fn for_app(&self, app: Option<&str>) -> Result<&[String], Error> {
-        if let Some(own) = app.and_then(|a| self.per_app.get(a)) {
+        let own = app.and_then(|a| self.per_app.iter().find(|(known, _)| known == a));
+        if let Some((_, own)) = own {
             return Ok(own);
         }
         if !self.any.is_empty() {
@@ -166,8 +171,8 @@ impl Secrets {
     /// The app a read means when it names none: the only one configured, when the secrets
     /// are per app and there is just one.
     pub fn default_app(&self) -> Option<&str> {
-        match (self.any.is_empty(), self.per_app.len()) {
-            (true, 1) => self.per_app.keys().next().map(String::as_str),
+        match (self.any.is_empty(), self.per_app.as_slice()) {
+            (true, [(app, _)]) => Some(app),
             _ => None,
         }
     }

@@ -21,7 +21,11 @@ use crate::Error;
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, value TEXT NOT NULL, \
      version INTEGER NOT NULL, at INTEGER NOT NULL, expires_at INTEGER)",
+    "CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at)",
 ];
+
+/// How often expired tombstones are deleted, in ms (reads skip them meanwhile).
+const PRUNE_EVERY_MS: u64 = 60_000;
 
 /// One change a room sends.
 #[derive(Debug, Serialize, Deserialize)]
@@ -52,21 +56,12 @@ pub struct HubAck {
     pub applied: usize,
 }
 
-#[derive(Deserialize)]
-struct VersionRow {
-    version: u64,
-}
-
-#[derive(Deserialize)]
-struct ValueRow {
-    value: String,
-}
-
 /// An app's subscribers and its latest records.
 #[durable_object]
 pub struct Hub {
     state: State,
     ready: Cell<bool>,
+    pruned_at: Cell<u64>,
 }
 
 impl Hub {
@@ -83,15 +78,20 @@ impl Hub {
     fn take(&self, app: &str, batch: &HubChanges) -> std::result::Result<HubAck, Error> {
         let sql = self.sql()?;
         let now = now_ms();
-        sql.exec("DELETE FROM records WHERE expires_at <= ?", vec![int(now)])?;
+        if now.saturating_sub(self.pruned_at.get()) >= PRUNE_EVERY_MS {
+            sql.exec("DELETE FROM records WHERE expires_at <= ?", vec![int(now)])?;
+            self.pruned_at.set(now);
+        }
         let mut frames = Vec::new();
         for change in &batch.changes {
-            let held: Vec<VersionRow> = sql.rows(
+            let held = sql.rows(
                 "SELECT version FROM records WHERE key = ?",
                 vec![change.key.clone().into()],
             )?;
-            if held.first().is_some_and(|h| h.version >= change.version) {
-                continue;
+            if let Some(row) = held.first() {
+                if row.int(0)? >= change.version {
+                    continue;
+                }
             }
             let value = serde_json::to_string(&change.record).map_err(|e| Error::Storage {
                 reason: format!("could not serialize `{}`: {e}", change.key),
@@ -125,14 +125,14 @@ impl Hub {
     fn snapshot(&self, app: &str) -> std::result::Result<String, Error> {
         let sql = self.sql()?;
         let now = now_ms();
-        let rows: Vec<ValueRow> = sql.rows(
+        let rows = sql.rows(
             "SELECT value FROM records WHERE expires_at IS NULL OR expires_at > ? ORDER BY key",
             vec![int(now)],
         )?;
-        let records: Vec<Stored> = rows
-            .iter()
-            .filter_map(|r| serde_json::from_str(&r.value).ok())
-            .collect();
+        let mut records: Vec<Stored> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            records.extend(serde_json::from_str::<Stored>(&row.text(0)?).ok());
+        }
         let (streams, mixes) = frames::live_of(&records);
         Ok(frames::app_snapshot(app, now, streams, mixes))
     }
@@ -148,10 +148,7 @@ impl Hub {
             .ok_or_else(|| Error::missing("app"))?;
         match (req.method(), url.path()) {
             (Method::Post, "/changes") => {
-                let batch: HubChanges = req
-                    .json()
-                    .await
-                    .map_err(|e| Error::malformed(format!("not a batch of changes: {e}")))?;
+                let batch: HubChanges = objects::json_of(&mut req).await?;
                 respond(&self.take(&app, &batch)?)
             }
             (Method::Get, "/subscribe") => {
@@ -172,6 +169,7 @@ impl DurableObject for Hub {
         Hub {
             state,
             ready: Cell::new(false),
+            pruned_at: Cell::new(0),
         }
     }
 

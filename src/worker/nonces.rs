@@ -62,11 +62,6 @@ const SCHEMA: &[&str] = &[
 /// How many expired claims one claim deletes: the table stays bounded without a sweep.
 const PRUNE_BATCH: i64 = 32;
 
-#[derive(Deserialize)]
-struct DigestRow {
-    digest: String,
-}
-
 /// One shard of an app's replay guard.
 #[durable_object]
 pub struct Nonces {
@@ -93,11 +88,15 @@ impl Nonces {
              (SELECT nonce FROM nonces WHERE expires_at <= ? LIMIT ?)",
             vec![objects::int(now), PRUNE_BATCH.into()],
         )?;
-        let stored: Vec<DigestRow> = sql.rows(
-            "SELECT digest FROM nonces WHERE nonce = ? AND expires_at > ?",
-            vec![req.nonce.clone().into(), objects::int(now)],
-        )?;
-        let claim = decide(stored.first().map(|r| r.digest.as_str()), &req.digest);
+        let stored = sql
+            .rows(
+                "SELECT digest FROM nonces WHERE nonce = ? AND expires_at > ?",
+                vec![req.nonce.clone().into(), objects::int(now)],
+            )?
+            .first()
+            .map(|row| row.text(0))
+            .transpose()?;
+        let claim = decide(stored.as_deref(), &req.digest);
         if claim == Claim::New {
             let expires = now.saturating_add(req.ttl_seconds.saturating_mul(1000));
             sql.exec(
@@ -122,10 +121,9 @@ impl DurableObject for Nonces {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let claimed = match req.json::<ClaimRequest>().await {
-            Ok(claim) => self.claim(&claim),
-            Err(e) => Err(Error::malformed(format!("not a claim: {e}"))),
-        };
+        let claimed = objects::json_of::<ClaimRequest>(&mut req)
+            .await
+            .and_then(|claim| self.claim(&claim));
         objects::answer(claimed.map(|claim| ClaimResponse { claim }))
     }
 }

@@ -7,8 +7,6 @@
 //! key is ever sent, so a burst of changes to one key is one write; one object owns the key
 //! and sends one batch at a time, so an older record never replaces a newer one.
 
-use serde::Deserialize;
-
 /// Workers KV takes at most one write a second to a key.
 pub const KV_KEY_INTERVAL_MS: u64 = 1_000;
 
@@ -16,7 +14,7 @@ pub const KV_KEY_INTERVAL_MS: u64 = 1_000;
 pub const MAX_BACKOFF_MS: u64 = 60_000;
 
 /// What the outbox knows of one record row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
     /// The object's change counter at the row's last change.
     pub version: u64,

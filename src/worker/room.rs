@@ -9,8 +9,7 @@
 //! subscribers, and sends it on from its alarm ([`super::outbox`]): to KV, the list readers
 //! list, and to the app's `Hub`. A failed send is retried until it lands.
 
-use std::cell::Cell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
 
 use ::worker::{
     durable_object, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
@@ -22,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::config::HUB_BINDING;
 use super::frames;
 use super::hub::{HubAck, HubChange, HubChanges};
-use super::objects::{self, int, internal, now_ms, respond, Sql};
+use super::objects::{self, int, internal, now_ms, respond, Row, Sql};
 use super::outbox::{self, Progress};
 use super::scope::{hub_name, is_listed, kv_key};
 use super::store::Store;
@@ -39,6 +38,11 @@ const SCHEMA: &[&str] = &[
 /// The most rows one send carries.
 const BATCH: u64 = 256;
 
+/// The rows KV or the hub lacks, oldest change first.
+const PENDING: &str = "SELECT key, value, expires_at, at, version, kv_version, kv_at, \
+                       hub_version FROM records WHERE version > kv_version \
+                       OR version > hub_version ORDER BY version LIMIT ?";
+
 /// The object's identity, kept in `meta` so that the alarm knows it too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meta {
@@ -50,26 +54,40 @@ pub struct Meta {
     pub id: String,
 }
 
-#[derive(Deserialize)]
-struct MetaRow {
-    name: String,
-    value: String,
-}
-
-#[derive(Deserialize)]
-struct ValueRow {
-    key: String,
-    value: String,
-}
-
-#[derive(Deserialize)]
 struct PendingRow {
     key: String,
     value: String,
     expires_at: Option<u64>,
     at: u64,
-    #[serde(flatten)]
-    progress: Progress,
+    version: u64,
+    kv_version: u64,
+    kv_at: u64,
+    hub_version: u64,
+}
+
+impl PendingRow {
+    /// The columns of [`PENDING`], in order.
+    fn read(row: &Row) -> std::result::Result<PendingRow, Error> {
+        Ok(PendingRow {
+            key: row.text(0)?,
+            value: row.text(1)?,
+            expires_at: row.opt_int(2)?,
+            at: row.int(3)?,
+            version: row.int(4)?,
+            kv_version: row.int(5)?,
+            kv_at: row.int(6)?,
+            hub_version: row.int(7)?,
+        })
+    }
+
+    fn progress(&self) -> Progress {
+        Progress {
+            version: self.version,
+            kv_version: self.kv_version,
+            kv_at: self.kv_at,
+            hub_version: self.hub_version,
+        }
+    }
 }
 
 /// What applying a callback wrote.
@@ -79,12 +97,28 @@ pub struct Applied {
     pub written: Vec<String>,
 }
 
-/// The consistent list of a room's live streams.
+/// The consistent list of a room's live streams, and how far KV is behind it.
 #[derive(Debug, Serialize)]
 pub struct RoomStreams {
     appid: String,
     room_id: String,
     streams: Vec<LiveStream>,
+    sync: Sync,
+}
+
+/// The outbox's state: what KV and the hub still lack, and what was sent.
+#[derive(Debug, Serialize)]
+pub struct Sync {
+    /// Records changed here that KV or the hub does not have yet.
+    pending: u64,
+    /// Writes to KV so far (one per changed record, bursts coalesced).
+    kv_writes: u64,
+    /// Failed attempts in a row (0 while KV and the hub take every change).
+    failures: u32,
+}
+
+fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a String> {
+    pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v)
 }
 
 fn parse_stored(key: &str, value: &str) -> std::result::Result<Stored, Error> {
@@ -111,18 +145,18 @@ struct SqlRecords<'a> {
 
 impl Records for SqlRecords<'_> {
     fn get(&self, key: &str) -> std::result::Result<Option<Stored>, Error> {
-        let rows: Vec<ValueRow> = self.sql.rows(
-            "SELECT key, value FROM records WHERE key = ? \
+        let rows = self.sql.rows(
+            "SELECT value FROM records WHERE key = ? \
              AND (expires_at IS NULL OR expires_at > ?)",
             vec![key.to_owned().into(), int(self.now)],
         )?;
         rows.first()
-            .map(|r| parse_stored(&r.key, &r.value))
+            .map(|r| parse_stored(key, &r.text(0)?))
             .transpose()
     }
 
     fn scan(&self, prefix: &str) -> std::result::Result<Vec<(String, Stored)>, Error> {
-        let rows: Vec<ValueRow> = self.sql.rows(
+        let rows = self.sql.rows(
             "SELECT key, value FROM records WHERE key >= ? AND key < ? \
              AND (expires_at IS NULL OR expires_at > ?) ORDER BY key",
             vec![
@@ -131,8 +165,11 @@ impl Records for SqlRecords<'_> {
                 int(self.now),
             ],
         )?;
-        rows.into_iter()
-            .map(|r| parse_stored(&r.key, &r.value).map(|s| (r.key, s)))
+        rows.iter()
+            .map(|r| {
+                let key = r.text(0)?;
+                parse_stored(&key, &r.text(1)?).map(|s| (key, s))
+            })
             .collect()
     }
 }
@@ -143,6 +180,9 @@ pub struct Room {
     state: State,
     env: Env,
     ready: Cell<bool>,
+    meta_cache: RefCell<Option<Vec<(String, String)>>>,
+    /// When the alarm was last asked for at once, until it runs.
+    alarm_asked: Cell<bool>,
 }
 
 impl Room {
@@ -155,38 +195,57 @@ impl Room {
         Ok(sql)
     }
 
-    fn meta_values(sql: &Sql) -> std::result::Result<HashMap<String, String>, Error> {
-        let rows: Vec<MetaRow> = sql.rows("SELECT name, value FROM meta", Vec::new())?;
-        Ok(rows.into_iter().map(|r| (r.name, r.value)).collect())
+    /// A value of the `meta` table, which is read once per instance: only this object
+    /// writes it.
+    fn meta_get(&self, sql: &Sql, name: &str) -> std::result::Result<Option<String>, Error> {
+        if self.meta_cache.borrow().is_none() {
+            let loaded = sql
+                .rows("SELECT name, value FROM meta", Vec::new())?
+                .iter()
+                .map(|r| Ok((r.text(0)?, r.text(1)?)))
+                .collect::<std::result::Result<Vec<_>, Error>>()?;
+            *self.meta_cache.borrow_mut() = Some(loaded);
+        }
+        Ok(self
+            .meta_cache
+            .borrow()
+            .as_ref()
+            .and_then(|pairs| lookup(pairs, name).cloned()))
     }
 
-    fn set_meta(sql: &Sql, name: &str, value: &str) -> std::result::Result<(), Error> {
+    fn set_meta(&self, sql: &Sql, name: &str, value: &str) -> std::result::Result<(), Error> {
         sql.exec(
             "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
             vec![name.to_owned().into(), value.to_owned().into()],
-        )
+        )?;
+        if let Some(pairs) = self.meta_cache.borrow_mut().as_mut() {
+            pairs.retain(|(n, _)| n != name);
+            pairs.push((name.to_owned(), value.to_owned()));
+        }
+        Ok(())
     }
 
     /// The object's identity: remembered from the first request that names it.
-    fn meta(
+    fn identity(
         &self,
         sql: &Sql,
-        given: Option<&HashMap<String, String>>,
+        given: &[(String, String)],
     ) -> std::result::Result<Option<Meta>, Error> {
-        let stored = Self::meta_values(sql)?;
-        let pick = |name: &str| {
-            stored
-                .get(name)
-                .or_else(|| given.and_then(|g| g.get(name)))
-                .cloned()
+        let stored_app = self.meta_get(sql, "app")?;
+        let known = stored_app.is_some();
+        let pick = |name: &str| -> std::result::Result<Option<String>, Error> {
+            Ok(match self.meta_get(sql, name)? {
+                Some(value) => Some(value),
+                None => lookup(given, name).cloned(),
+            })
         };
-        let (Some(app), Some(kind), Some(id)) = (pick("app"), pick("kind"), pick("id")) else {
+        let (Some(app), Some(kind), Some(id)) = (pick("app")?, pick("kind")?, pick("id")?) else {
             return Ok(None);
         };
-        if !stored.contains_key("app") {
-            Self::set_meta(sql, "app", &app)?;
-            Self::set_meta(sql, "kind", &kind)?;
-            Self::set_meta(sql, "id", &id)?;
+        if !known {
+            self.set_meta(sql, "app", &app)?;
+            self.set_meta(sql, "kind", &kind)?;
+            self.set_meta(sql, "id", &id)?;
         }
         Ok(Some(Meta { app, kind, id }))
     }
@@ -205,10 +264,7 @@ impl Room {
         if writes.is_empty() {
             return Ok((writes, now));
         }
-        let mut seq: u64 = Self::meta_values(sql)?
-            .get("seq")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let mut seq = self.counter(sql, "seq")?;
         for write in &writes {
             seq += 1;
             let value = serde_json::to_string(&write.record).map_err(|e| Error::Storage {
@@ -245,7 +301,7 @@ impl Room {
                 )?;
             }
         }
-        Self::set_meta(sql, "seq", &seq.to_string())?;
+        self.set_meta(sql, "seq", &seq.to_string())?;
         Ok((writes, now))
     }
 
@@ -276,10 +332,10 @@ impl Room {
         let url = req
             .url()
             .map_err(|e| Error::malformed(format!("bad internal URL: {e}")))?;
-        let params: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        let params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
         let sql = self.sql()?;
         let meta = self
-            .meta(&sql, Some(&params))?
+            .identity(&sql, &params)?
             .ok_or_else(|| Error::missing("app"))?;
         match (req.method(), url.path()) {
             (Method::Post, "/apply") => {
@@ -305,6 +361,7 @@ impl Room {
                 appid: meta.app,
                 room_id: meta.id,
                 streams: Self::live_streams(&sql)?,
+                sync: self.sync_state(&sql)?,
             }),
             (Method::Get, "/subscribe") => {
                 let pair = WebSocketPair::new().map_err(internal)?;
@@ -319,30 +376,51 @@ impl Room {
         }
     }
 
-    /// Asks for the alarm at once, so that the outbox sends what was just committed; but
-    /// while sends are failing, the retry already set (with its backoff) will take it.
+    /// Asks for the alarm at once, so that the outbox sends what was just committed; not
+    /// again while that alarm has not run yet, and not while sends are failing: the retry
+    /// already set (with its backoff) takes the change along.
     async fn wake(&self, sql: &Sql) -> std::result::Result<(), Error> {
-        let storage = self.state.storage();
-        let alarm_error = |e: ::worker::Error| Error::Storage {
-            reason: format!("could not set the alarm: {e}"),
-        };
-        if Self::failures(sql)? > 0 && storage.get_alarm().await.map_err(alarm_error)?.is_some() {
+        if self.alarm_asked.get() || self.failures(sql)? > 0 {
             return Ok(());
         }
-        storage.set_alarm(0).await.map_err(alarm_error)
+        self.state
+            .storage()
+            .set_alarm(0)
+            .await
+            .map_err(|e| Error::Storage {
+                reason: format!("could not set the alarm: {e}"),
+            })?;
+        self.alarm_asked.set(true);
+        Ok(())
     }
 
-    fn failures(sql: &Sql) -> std::result::Result<u32, Error> {
-        Ok(Self::meta_values(sql)?
-            .get("failures")
-            .and_then(|f| f.parse().ok())
+    fn counter(&self, sql: &Sql, name: &str) -> std::result::Result<u64, Error> {
+        Ok(self
+            .meta_get(sql, name)?
+            .and_then(|n| n.parse().ok())
             .unwrap_or(0))
+    }
+
+    fn sync_state(&self, sql: &Sql) -> std::result::Result<Sync, Error> {
+        let pending = sql.rows(
+            "SELECT COUNT(*) FROM records WHERE version > kv_version OR version > hub_version",
+            Vec::new(),
+        )?;
+        Ok(Sync {
+            pending: pending.first().map(|r| r.int(0)).transpose()?.unwrap_or(0),
+            kv_writes: self.counter(sql, "kv_writes")?,
+            failures: self.failures(sql)?,
+        })
+    }
+
+    fn failures(&self, sql: &Sql) -> std::result::Result<u32, Error> {
+        Ok(u32::try_from(self.counter(sql, "failures")?).unwrap_or(u32::MAX))
     }
 
     /// Sends what is pending to KV and to the hub, then sets the alarm for what is left.
     async fn flush(&self) -> std::result::Result<(), Error> {
         let sql = self.sql()?;
-        let Some(meta) = self.meta(&sql, None)? else {
+        let Some(meta) = self.identity(&sql, &[])? else {
             return Ok(());
         };
         let now = now_ms();
@@ -352,14 +430,14 @@ impl Room {
              AND version <= hub_version",
             vec![int(now)],
         )?;
-        let rows: Vec<PendingRow> = sql.rows(
-            "SELECT key, value, expires_at, at, version, kv_version, kv_at, hub_version \
-             FROM records WHERE version > kv_version OR version > hub_version \
-             ORDER BY version LIMIT ?",
-            vec![int(BATCH)],
-        )?;
-        let kv_rows: Vec<&PendingRow> = rows.iter().filter(|r| r.progress.kv_due(now)).collect();
-        let hub_rows: Vec<&PendingRow> = rows.iter().filter(|r| r.progress.hub_pending()).collect();
+        let rows = sql
+            .rows(PENDING, vec![int(BATCH)])?
+            .iter()
+            .map(PendingRow::read)
+            .collect::<std::result::Result<Vec<_>, Error>>()?;
+        let kv_rows: Vec<&PendingRow> = rows.iter().filter(|r| r.progress().kv_due(now)).collect();
+        let hub_rows: Vec<&PendingRow> =
+            rows.iter().filter(|r| r.progress().hub_pending()).collect();
 
         let kv_sends = join_all(
             kv_rows
@@ -372,17 +450,21 @@ impl Room {
         // Others may have changed these rows meanwhile: only ever move forward.
         let done = now_ms();
         let mut failed = false;
+        let mut written = 0;
         for (row, result) in kv_rows.iter().zip(kv_results) {
             match result {
-                Ok(()) => sql.exec(
+                Ok(()) => {
+                    written += 1;
+                    sql.exec(
                     "UPDATE records SET kv_version = ?, kv_at = ? WHERE key = ? AND kv_version < ?",
                     vec![
-                        int(row.progress.version),
+                        int(row.version),
                         int(done),
                         row.key.clone().into(),
-                        int(row.progress.version),
+                        int(row.version),
                     ],
-                )?,
+                    )?
+                }
                 Err(e) => {
                     failed = true;
                     ::worker::console_error!("KV write of `{}` failed: {e}", row.key);
@@ -394,11 +476,7 @@ impl Room {
                 for row in &hub_rows {
                     sql.exec(
                         "UPDATE records SET hub_version = ? WHERE key = ? AND hub_version < ?",
-                        vec![
-                            int(row.progress.version),
-                            row.key.clone().into(),
-                            int(row.progress.version),
-                        ],
+                        vec![int(row.version), row.key.clone().into(), int(row.version)],
                     )?;
                 }
             }
@@ -408,17 +486,21 @@ impl Room {
             }
         }
 
+        if written > 0 {
+            let total = self.counter(&sql, "kv_writes")?.saturating_add(written);
+            self.set_meta(&sql, "kv_writes", &total.to_string())?;
+        }
         let failures = if failed {
-            Self::failures(&sql)?.saturating_add(1)
+            self.failures(&sql)?.saturating_add(1)
         } else {
             0
         };
-        Self::set_meta(&sql, "failures", &failures.to_string())?;
-        let pending: Vec<Progress> = sql.rows(
-            "SELECT version, kv_version, kv_at, hub_version FROM records \
-             WHERE version > kv_version OR version > hub_version",
-            Vec::new(),
-        )?;
+        self.set_meta(&sql, "failures", &failures.to_string())?;
+        let pending = sql
+            .rows(PENDING, vec![int(BATCH)])?
+            .iter()
+            .map(|row| PendingRow::read(row).map(|r| r.progress()))
+            .collect::<std::result::Result<Vec<_>, Error>>()?;
         let retry_at = failed.then(|| done + outbox::backoff_ms(failures));
         if let Some(at) = outbox::next_attempt(&pending, done, retry_at) {
             let offset = i64::try_from(at.saturating_sub(done)).unwrap_or(i64::MAX);
@@ -460,7 +542,7 @@ impl Room {
             .map(|row| {
                 Ok(HubChange {
                     key: row.key.clone(),
-                    version: row.progress.version,
+                    version: row.version,
                     at: row.at,
                     expires_at: row.expires_at,
                     record: parse_stored(&row.key, &row.value)?,
@@ -487,6 +569,8 @@ impl DurableObject for Room {
             state,
             env,
             ready: Cell::new(false),
+            meta_cache: RefCell::new(None),
+            alarm_asked: Cell::new(false),
         }
     }
 
@@ -498,6 +582,8 @@ impl DurableObject for Room {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        // Changes committed from here on ask for the next alarm themselves.
+        self.alarm_asked.set(false);
         if let Err(e) = self.flush().await {
             // The alarm is retried by the runtime; nothing committed is lost meanwhile.
             ::worker::console_error!("the outbox failed: {e}");
