@@ -35,6 +35,13 @@ const SCHEMA: &[&str] = &[
      kv_version INTEGER NOT NULL, kv_at INTEGER NOT NULL, hub_version INTEGER NOT NULL)",
 ];
 
+/// How often expired tombstones are deleted, in ms.
+const PRUNE_EVERY_MS: u64 = 60_000;
+
+/// What is still pending after a send, for the next alarm's time.
+const PROGRESS: &str = "SELECT version, kv_version, kv_at, hub_version FROM records \
+                        WHERE version > kv_version OR version > hub_version LIMIT ?";
+
 /// The most rows one send carries.
 const BATCH: u64 = 256;
 
@@ -183,6 +190,8 @@ pub struct Room {
     meta_cache: RefCell<Option<Vec<(String, String)>>>,
     /// When the alarm was last asked for at once, until it runs.
     alarm_asked: Cell<bool>,
+    /// When expired tombstones were last deleted.
+    pruned_at: Cell<u64>,
 }
 
 impl Room {
@@ -316,12 +325,18 @@ impl Room {
             .collect())
     }
 
-    fn broadcast(&self, frames: &[String]) {
-        if frames.is_empty() {
+    /// Pushes the changes to the room's subscribers, if it has any.
+    fn broadcast(&self, app: &str, writes: &[KeyWrite], at: u64) {
+        let sockets = self.state.get_websockets();
+        if sockets.is_empty() {
             return;
         }
-        for ws in self.state.get_websockets() {
-            for frame in frames {
+        let frames: Vec<String> = writes
+            .iter()
+            .filter_map(|w| frames::change(app, &w.key, &w.record, at))
+            .collect();
+        for ws in sockets {
+            for frame in &frames {
                 // A socket that is closing just misses the frame.
                 let _ = ws.send_with_str(frame);
             }
@@ -346,11 +361,7 @@ impl Room {
                 let content_type = req.headers().get("content-type").ok().flatten();
                 let (writes, at) = self.apply(&sql, &body, content_type.as_deref())?;
                 if !writes.is_empty() {
-                    let frames: Vec<String> = writes
-                        .iter()
-                        .filter_map(|w| frames::change(&meta.app, &w.key, &w.record, at))
-                        .collect();
-                    self.broadcast(&frames);
+                    self.broadcast(&meta.app, &writes, at);
                     self.wake(&sql).await?;
                 }
                 respond(&Applied {
@@ -424,12 +435,16 @@ impl Room {
             return Ok(());
         };
         let now = now_ms();
-        // Tombstones that expired and were sent everywhere are gone, as in KV.
-        sql.exec(
-            "DELETE FROM records WHERE expires_at <= ? AND version <= kv_version \
-             AND version <= hub_version",
-            vec![int(now)],
-        )?;
+        // Tombstones that expired and were sent everywhere are gone, as in KV (checked
+        // once a minute: reads skip expired records meanwhile).
+        if now.saturating_sub(self.pruned_at.get()) >= PRUNE_EVERY_MS {
+            sql.exec(
+                "DELETE FROM records WHERE expires_at <= ? AND version <= kv_version \
+                 AND version <= hub_version",
+                vec![int(now)],
+            )?;
+            self.pruned_at.set(now);
+        }
         let rows = sql
             .rows(PENDING, vec![int(BATCH)])?
             .iter()
@@ -490,16 +505,22 @@ impl Room {
             let total = self.counter(&sql, "kv_writes")?.saturating_add(written);
             self.set_meta(&sql, "kv_writes", &total.to_string())?;
         }
-        let failures = if failed {
-            self.failures(&sql)?.saturating_add(1)
-        } else {
-            0
-        };
-        self.set_meta(&sql, "failures", &failures.to_string())?;
+        let before = self.failures(&sql)?;
+        let failures = if failed { before.saturating_add(1) } else { 0 };
+        if failures != before {
+            self.set_meta(&sql, "failures", &failures.to_string())?;
+        }
         let pending = sql
-            .rows(PENDING, vec![int(BATCH)])?
+            .rows(PROGRESS, vec![int(BATCH)])?
             .iter()
-            .map(|row| PendingRow::read(row).map(|r| r.progress()))
+            .map(|row| {
+                Ok(Progress {
+                    version: row.int(0)?,
+                    kv_version: row.int(1)?,
+                    kv_at: row.int(2)?,
+                    hub_version: row.int(3)?,
+                })
+            })
             .collect::<std::result::Result<Vec<_>, Error>>()?;
         let retry_at = failed.then(|| done + outbox::backoff_ms(failures));
         if let Some(at) = outbox::next_attempt(&pending, done, retry_at) {
@@ -571,6 +592,7 @@ impl DurableObject for Room {
             ready: Cell::new(false),
             meta_cache: RefCell::new(None),
             alarm_asked: Cell::new(false),
+            pruned_at: Cell::new(0),
         }
     }
 
