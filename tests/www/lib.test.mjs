@@ -11,6 +11,7 @@ import { fieldRows } from "../../www/lib/fields.mjs";
 import { analyzeSignature, humanDuration, secretList, signingParts, timestampAge } from "../../www/lib/check.mjs";
 import { buildBody, ComposeError, curlCommand, editorRows, randomNonce, shellQuote, signRows } from "../../www/lib/compose.mjs";
 import { hasLiveList, replay, sameList, sampleHistory, shuffledOrder } from "../../www/lib/history.mjs";
+import { applyFrame, emptyFeed, feedMixes, feedStreams, subscribeUrl, timeline } from "../../www/lib/feed.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const fixtures = join(root, "tests", "fixtures");
@@ -182,4 +183,60 @@ test("the sample history: the same list for shuffled, duplicated deliveries", ne
     assert.ok(sameList(replay(api, order.map((i) => cbs[i])), inOrder), `seed ${seed}`);
   }
   assert.deepEqual(shuffledOrder(12, 7), shuffledOrder(12, 7), "a seed names one order");
+});
+
+test("feed: the subscription URL of an app or a room, ws or wss, token and appid in the query", () => {
+  assert.equal(String(subscribeUrl("http://127.0.0.1:8787", { appid: "1", token: "t k" })), "ws://127.0.0.1:8787/subscribe?appid=1&token=t+k");
+  assert.equal(String(subscribeUrl("https://w.example/base/", { room: "房间:1" })), "wss://w.example/base/rooms/%E6%88%BF%E9%97%B4%3A1/subscribe");
+  assert.throws(() => subscribeUrl("ftp://x"), TypeError);
+  assert.throws(() => subscribeUrl("not a url"), TypeError);
+});
+
+test("feed: a snapshot, then changes; ids stay exact strings; bars open and close", () => {
+  const big = "858012925204410401";
+  const live = (stream, t, session = big) => ({ room_id: "r", stream_id: stream, room_session_id: session, stream_seq: 1, create_time_ms: t });
+  const feed = emptyFeed();
+  applyFrame(feed, { type: "snapshot", appid: "1", at: 1000, streams: [live("a", 100)], mixes: [{ task_id: "m", seq: 1 }] });
+  assert.deepEqual(feedStreams(feed).map((s) => s.room_session_id), [big]);
+  assert.deepEqual(feedMixes(feed).map((m) => m.task_id), ["m"]);
+  applyFrame(feed, { type: "change", appid: "1", at: 1100, kind: "stream", key: "s:r:b", room_id: "r", stream_id: "b", record: { state: "live", stream: live("b", 1050) } });
+  // Closed by stream_close: the bar ends at the close's own time.
+  applyFrame(feed, { type: "change", at: 1300, kind: "stream", room_id: "r", stream_id: "a", record: { state: "closed", version: { kind: "close", time_ms: 1200, room_session_id: big } } });
+  // Ended by room_close (its version is the create's): the bar ends when it was applied.
+  applyFrame(feed, { type: "change", at: 1400, kind: "stream", room_id: "r", stream_id: "b", record: { state: "closed", version: { kind: "create", time_ms: 1050 } } });
+  applyFrame(feed, { type: "change", at: 1500, kind: "mix", task_id: "m", record: { state: "stopped", task_id: "m" } });
+  assert.deepEqual(feedStreams(feed), []);
+  assert.deepEqual(feedMixes(feed), []);
+  assert.deepEqual(feed.bars.map((b) => [b.stream_id, b.start, b.end]), [["a", 100, 1200], ["b", 1050, 1400]]);
+  // A stream re-published in a later session is a new bar.
+  applyFrame(feed, { type: "change", at: 1600, kind: "stream", room_id: "r", stream_id: "a", record: { state: "live", stream: live("a", 1550, "7") } });
+  assert.deepEqual(feed.bars.map((b) => [b.stream_id, b.room_session_id, b.end]), [["a", big, 1200], ["b", big, 1400], ["a", "7", null]]);
+  assert.equal(feed.frames, 6);
+  // A new snapshot closes what is gone and keeps what is live.
+  applyFrame(feed, { type: "snapshot", appid: "1", at: 2000, streams: [] });
+  assert.deepEqual(feed.bars.at(-1).end, 2000);
+});
+
+test("feed: the timeline places each room's bars on one axis up to now", () => {
+  const feed = emptyFeed();
+  applyFrame(feed, {
+    type: "snapshot",
+    at: 0,
+    streams: [
+      { room_id: "b", stream_id: "x", room_session_id: "1", create_time_ms: 0 },
+      { room_id: "a", stream_id: "y", room_session_id: "1", create_time_ms: 500 },
+    ],
+  });
+  applyFrame(feed, { type: "change", at: 750, kind: "stream", room_id: "a", stream_id: "y", record: { state: "closed", version: { kind: "close", time_ms: 750 } } });
+  const line = timeline(feed, 1000);
+  assert.deepEqual([line.from, line.to], [0, 1000]);
+  assert.deepEqual(line.rooms.map((r) => r.room_id), ["a", "b"]);
+  const [y] = line.rooms[0].lanes[0].bars;
+  assert.deepEqual([y.left, y.width, y.open], [50, 25, false]);
+  const [x] = line.rooms[1].lanes[0].bars;
+  assert.deepEqual([x.left, x.width, x.open], [0, 100, true]);
+  // Streams of one room that overlap get a lane each.
+  applyFrame(feed, { type: "change", at: 900, kind: "stream", room_id: "b", stream_id: "z", record: { state: "live", stream: { room_id: "b", stream_id: "z", room_session_id: "1", create_time_ms: 800 } } });
+  assert.deepEqual(timeline(feed, 1000).rooms[1].lanes.map((l) => l.stream_id), ["x", "z"]);
+  assert.deepEqual(timeline(emptyFeed(), 5).rooms, []);
 });

@@ -25,24 +25,10 @@ const TYPES = {
   ".wasm": "application/wasm",
 };
 
-// A stand-in Worker read route on the same origin, so the Live section can be tested too.
-const STREAMS = {
-  streams: [
-    { room_id: "room1", stream_id: "s1", room_session_id: "858012925204410401", stream_seq: 3, create_time_ms: 1687981272742, title: "live one" },
-  ],
-  cursor: null,
-};
-
 /** Serves www/ read-only on 127.0.0.1; never a file outside it. */
 function serve() {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, "http://127.0.0.1");
-    if (url.pathname === "/streams") {
-      const ok = req.headers.authorization === "Bearer t0ken";
-      res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
-      res.end(JSON.stringify(ok ? STREAMS : { error: { code: "unauthorized", message: "a read route without the right bearer token", field: null } }));
-      return;
-    }
     let path;
     try {
       path = normalize(join(www, decodeURIComponent(url.pathname)));
@@ -83,15 +69,23 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
 
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  // Requests this test makes fail on purpose; their console lines are expected.
-  const expectedFailures = [`${origin}/streams`, "http://127.0.0.1:9/streams"];
+  // The Worker itself (workerd, real local Durable Objects and KV) for the Live section,
+  // with the development read token the page offers on a loopback origin.
+  const { BIG_SESSION, callback, startWorker, streamClose, streamCreate } = await import("../worker/harness.mjs");
+  const worker = await startWorker({ port: 0, bindings: { ZEGO_CALLBACK_SECRET: "page-secret", READ_TOKEN: "zego-dev-read-token" } });
+  t.after(() => worker.dispose());
+  const post = async (event, fields) => {
+    const res = await worker.post(callback(event, fields, { secret: "page-secret" }));
+    assert.equal(res.status, 200, await res.text());
+  };
+  // Subscriptions this test refuses on purpose; their console lines are expected.
+  const expectedFailures = [/WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/subscribe\?appid=1' failed/];
   const errors = [];
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   page.on("console", (msg) => {
     if (msg.type() !== "error") return;
-    const where = msg.location()?.url ?? "";
-    if (expectedFailures.some((u) => where.startsWith(u))) return;
-    errors.push(`console: ${msg.text()} (${where})`);
+    if (expectedFailures.some((re) => re.test(msg.text()))) return;
+    errors.push(`console: ${msg.text()} (${msg.location()?.url ?? ""})`);
   });
 
   const shot = (name, target = page) => target.screenshot({ path: join(artifacts, `${name}.png`), ...(target === page ? { fullPage: true } : {}) });
@@ -239,21 +233,42 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
     await shot("07-replay", page.locator("#replay"));
   });
 
-  await t.test("live: a Worker's /streams, its 401 and an unreachable URL", async () => {
+  await t.test("live: the Worker's list and timeline follow its callbacks, pushed; a refusal explained", async () => {
     assert.equal(await page.inputValue("#live-url"), origin);
-    await page.click("#live-fetch");
+    assert.equal(await page.inputValue("#live-token"), "zego-dev-read-token", "offered on a loopback origin");
+    const room = "room-live";
+    await post("stream_create", streamCreate({ room, session: BIG_SESSION, stream: "early", seq: 1, t: Date.now() - 60_000 }));
+
+    await page.fill("#live-url", worker.url.origin);
+    await page.fill("#live-token", "");
+    await page.click("#live-connect");
     await page.locator("#live-status .error-box").waitFor();
-    assert.match(await page.locator("#live-status").textContent(), /HTTP 401 unauthorized.*bearer token/s);
-    await page.fill("#live-token", "t0ken");
-    await page.click("#live-fetch");
-    await page.locator("#live-result table").waitFor();
-    assert.match(await page.locator("#live-result tbody").innerText(), /room1\ts1\t858012925204410401\t3/);
+    assert.match(await page.locator("#live-status").textContent(), /Could not subscribe.*token \(READ_TOKEN\)/s);
+
+    await page.fill("#live-token", "zego-dev-read-token");
+    await page.click("#live-connect");
+    await page.locator("#live-status .badge.ok").waitFor();
+    await page.locator("#live-result tbody tr").first().waitFor();
+    assert.match(await page.locator("#live-result tbody").innerText(), new RegExp(`${room}\tearly\t${BIG_SESSION}\t1`));
+    assert.equal(await page.locator(`.timeline-group[data-room="${room}"] .timeline-bar.open`).count(), 1);
+
+    // No reload, no polling: the page changes as the Worker applies each callback.
+    await post("stream_create", streamCreate({ room, session: BIG_SESSION, stream: "late", seq: 1, t: Date.now() - 30_000 }));
+    await post("stream_close", streamClose({ room, session: BIG_SESSION, stream: "early", seq: 2, t: Date.now() - 10_000 }));
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll("#live-result tbody tr")].map((tr) => tr.cells[1]?.textContent);
+      return rows.length === 1 && rows[0] === "late";
+    });
+    const bars = await page
+      .locator(`.timeline-group[data-room="${room}"] .timeline-bar`)
+      .evaluateAll((els) => els.map((e) => [e.dataset.stream, e.dataset.session, e.classList.contains("open")]));
+    assert.deepEqual(bars, [
+      ["early", BIG_SESSION, false],
+      ["late", BIG_SESSION, true],
+    ]);
     await shot("08-live", page.locator("#live"));
-    await page.fill("#live-url", "http://127.0.0.1:9");
-    await page.click("#live-fetch");
-    await page.locator("#live-status .error-box").waitFor();
-    assert.match(await page.locator("#live-status").textContent(), /Could not reach http:\/\/127\.0\.0\.1:9/);
-    assert.equal(await page.locator("#live-result table").count(), 0);
+    await page.click("#live-disconnect");
+    assert.match(await page.locator("#live-status").textContent(), /Disconnected/);
   });
 
   await t.test("a narrow screen: nothing wider than the viewport", async () => {
