@@ -66,12 +66,7 @@ pub struct Hub {
 
 impl Hub {
     fn sql(&self) -> std::result::Result<Sql, Error> {
-        let sql = Sql::new(&self.state);
-        if !self.ready.get() {
-            sql.schema(SCHEMA)?;
-            self.ready.set(true);
-        }
-        Ok(sql)
+        Sql::open(&self.state, &self.ready, SCHEMA)
     }
 
     /// Takes a batch: each change newer than the record held replaces it and is pushed.
@@ -174,10 +169,7 @@ impl DurableObject for Hub {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        match self.handle(req).await {
-            Ok(res) => Ok(res),
-            Err(e) => objects::answer::<()>(Err(e)),
-        }
+        objects::finish(self.handle(req).await)
     }
 
     async fn websocket_message(
@@ -195,7 +187,7 @@ impl DurableObject for Hub {
         _reason: String,
         _was_clean: bool,
     ) -> Result<()> {
-        let _ = ws.close(Some(1000), Some("closed"));
+        objects::close_socket(&ws);
         Ok(())
     }
 

@@ -71,12 +71,7 @@ pub struct Nonces {
 
 impl Nonces {
     fn sql(&self) -> std::result::Result<Sql, Error> {
-        let sql = Sql::new(&self.state);
-        if !self.ready.get() {
-            sql.schema(SCHEMA)?;
-            self.ready.set(true);
-        }
-        Ok(sql)
+        Sql::open(&self.state, &self.ready, SCHEMA)
     }
 
     /// Claims a nonce: prune, read, decide, write — all synchronous, so nothing interleaves.

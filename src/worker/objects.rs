@@ -5,6 +5,8 @@ use ::worker::{
     Date, Headers, Method, ObjectNamespace, Request, RequestInit, Response, SqlStorageValue, State,
     Url,
 };
+use std::cell::Cell;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
@@ -35,11 +37,17 @@ pub struct Sql {
 }
 
 impl Sql {
-    /// The storage of `state`'s object.
-    pub fn new(state: &State) -> Sql {
-        Sql {
+    /// The storage of `state`'s object, its tables created on the instance's first use
+    /// (`ready` remembers that).
+    pub fn open(state: &State, ready: &Cell<bool>, schema: &[&str]) -> Result<Sql, Error> {
+        let sql = Sql {
             sql: state.storage().sql(),
+        };
+        if !ready.get() {
+            sql.schema(schema)?;
+            ready.set(true);
         }
+        Ok(sql)
     }
 
     /// Creates the tables and indexes if they do not exist.
@@ -118,6 +126,19 @@ impl Row {
         self.opt_int(i)?
             .ok_or_else(|| storage("SQL failed", format!("column {i} is NULL")))
     }
+}
+
+/// An object's answer to a request its handler failed: the error with its status.
+pub fn finish(handled: Result<Response, Error>) -> ::worker::Result<Response> {
+    match handled {
+        Ok(res) => Ok(res),
+        Err(e) => answer::<()>(Err(e)),
+    }
+}
+
+/// Answers a subscriber's close (a socket that is gone already makes no difference).
+pub fn close_socket(ws: &::worker::WebSocket) {
+    let _ = ws.close(Some(1000), Some("closed"));
 }
 
 /// An object's answer: the value as JSON, or the error with its status.

@@ -196,12 +196,7 @@ pub struct Room {
 
 impl Room {
     fn sql(&self) -> std::result::Result<Sql, Error> {
-        let sql = Sql::new(&self.state);
-        if !self.ready.get() {
-            sql.schema(SCHEMA)?;
-            self.ready.set(true);
-        }
-        Ok(sql)
+        Sql::open(&self.state, &self.ready, SCHEMA)
     }
 
     /// A value of the `meta` table, which is read once per instance: only this object
@@ -597,10 +592,7 @@ impl DurableObject for Room {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        match self.handle(req).await {
-            Ok(res) => Ok(res),
-            Err(e) => objects::answer::<()>(Err(e)),
-        }
+        objects::finish(self.handle(req).await)
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -629,7 +621,7 @@ impl DurableObject for Room {
         _reason: String,
         _was_clean: bool,
     ) -> Result<()> {
-        let _ = ws.close(Some(1000), Some("closed"));
+        objects::close_socket(&ws);
         Ok(())
     }
 
