@@ -181,7 +181,9 @@ export type ErrorCode =
   | "unauthorized"
   | "not_found"
   | "method_not_allowed"
-  | "upgrade_required";
+  | "upgrade_required"
+  | "handler_failed"
+  | "body_parsed";
 
 /** Thrown by every function: an `Error` with a stable `code` and the HTTP `status` to answer. */
 export declare class ZegoCallbackError extends Error {
@@ -331,6 +333,114 @@ export declare class LiveList {
   records(): { [key: string]: StoredRecord };
 }
 
+/** What a nonce store's `claim` found: claimed now, a retry of the same body, or a replay. */
+export type NonceClaim = "new" | "same" | "other";
+
+/**
+ * Where `ZegoCallbacks` remembers nonces: `claim` records `(nonce, digest)` for `ttlSeconds`
+ * unless the nonce is held, atomically. Sync or async: a Redis `SET NX EX` fits.
+ */
+export interface NonceStore {
+  claim(nonce: string, digest: string, ttlSeconds: number): NonceClaim | Promise<NonceClaim>;
+}
+
+/** The default store: in memory, bounded, expiring. One process only. */
+export declare class MemoryNonceStore implements NonceStore {
+  constructor(options?: { maxEntries?: number; now?: () => number });
+  claim(nonce: string, digest: string, ttlSeconds: number): NonceClaim;
+  /** How many nonces are held. */
+  readonly size: number;
+}
+
+export interface ZegoCallbacksOptions {
+  /** The callback secret, or several while rotating. */
+  secret: string | string[];
+  /** The timestamp window, past and future, in seconds (default 300). */
+  toleranceSeconds?: number;
+  /** Where nonces are remembered (default: a `MemoryNonceStore`). */
+  nonceStore?: NonceStore;
+  /** Unix seconds to check timestamps against, or a function giving them (default: the clock). */
+  now?: number | (() => number);
+  /** The largest body accepted, in bytes (default 65536). */
+  maxBodyBytes?: number;
+}
+
+/** The callback type of an event name: narrowed for documented events. */
+export type CallbackOf<E extends string> = E extends KnownCallback["event"] ? Extract<KnownCallback, { event: E }> : ZegoCallback;
+
+/** A handler's failure, as `verifyAndReceive` rejects with it and `onError` gets it. */
+export interface HandlerError extends ZegoCallbackError {
+  /** Every handler's error. */
+  readonly errors: unknown[];
+}
+
+/** Verified callbacks handed to handlers by event name. */
+export declare class ZegoCallbacks {
+  constructor(options: ZegoCallbacksOptions);
+  /** The largest body accepted, in bytes. */
+  readonly maxBodyBytes: number;
+  on<E extends KnownCallback["event"] | (string & {})>(event: E | E[], handler: (callback: CallbackOf<E>) => unknown): this;
+  onAny(handler: (callback: ZegoCallback) => unknown): this;
+  onError(handler: (error: HandlerError, callback: ZegoCallback) => unknown): this;
+  removeListener(event: string, handler: (...args: never[]) => unknown): this;
+  /**
+   * Verifies, claims the nonce, types and awaits every matching handler. Rejects with a
+   * `ZegoCallbackError` whose `status` is the answer to give (a handler's failure: 500,
+   * or the `status` of the error it threw).
+   */
+  verifyAndReceive(request: { body: Body; contentType?: string | null }): Promise<ZegoCallback>;
+}
+
+export interface HandlerOptions {
+  /** The path served (default "/zego/callback"). */
+  path?: string;
+}
+
+/** A web-standard handler for Workers, Deno, Bun, Next.js route handlers and Hono. */
+export declare function createHandler(callbacks: ZegoCallbacks, options?: HandlerOptions): (request: Request) => Promise<Response>;
+
+/** The parts of a Node request the middleware reads (`node:http`, Express, Connect). */
+export interface NodeRequest {
+  method?: string;
+  url?: string;
+  originalUrl?: string;
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+  readableEnded?: boolean;
+  on(event: "data", listener: (chunk: Uint8Array | string) => void): unknown;
+  on(event: "end", listener: () => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+}
+
+/** The parts of a Node response the middleware writes. */
+export interface NodeResponse {
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  end(body: string): unknown;
+}
+
+/** Node middleware, `(req, res, next?)`, for `node:http`, Express, Connect and Fastify (middie). */
+export declare function createNodeMiddleware(
+  callbacks: ZegoCallbacks,
+  options?: HandlerOptions,
+): (req: NodeRequest, res: NodeResponse, next?: (error?: unknown) => void) => Promise<void>;
+
+export interface SignOptions {
+  secret: string;
+  /** Unix seconds, signed as given (default: now). */
+  timestamp?: string | number | bigint;
+  /** Default: random. */
+  nonce?: string | number;
+}
+
+/**
+ * A body signed as ZEGO signs one. An object becomes JSON (64-bit ids as strings or `bigint`
+ * stay exact); a string stays JSON or form text, every other field exactly as given.
+ */
+export declare function signCallback(body: object | string, options: SignOptions): string;
+
+/** A `Request` posting a signed body, ready for `createHandler` or `fetch`. */
+export declare function signedRequest(url: string | URL, body: object | string, options: SignOptions & { headers?: Record<string, string> }): Request;
+
 declare const api: {
   sign: typeof sign;
   signingString: typeof signingString;
@@ -342,5 +452,11 @@ declare const api: {
   live: typeof live;
   LiveList: typeof LiveList;
   ZegoCallbackError: typeof ZegoCallbackError;
+  ZegoCallbacks: typeof ZegoCallbacks;
+  MemoryNonceStore: typeof MemoryNonceStore;
+  createHandler: typeof createHandler;
+  createNodeMiddleware: typeof createNodeMiddleware;
+  signCallback: typeof signCallback;
+  signedRequest: typeof signedRequest;
 };
 export default api;

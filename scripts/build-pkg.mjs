@@ -3,7 +3,7 @@
 //   -> entries for require, import, browsers/bundlers and workerd, types and package.json.
 // Usage: node scripts/build-pkg.mjs
 import { execFileSync } from "node:child_process";
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -56,15 +56,21 @@ writeFileSync(
   `// The optimized ${name}_bg.wasm, base64.\nexport default ${JSON.stringify(base64)};\n`,
 );
 
-const api = readFileSync(join(root, "js", "api.js"), "utf8");
-const names = ["sign", "signingString", "verifySignature", "parse", "receive", "schemas", "defaults", "live", "LiveList", "ZegoCallbackError"];
+// The API over the wasm (api.js), then the framework adapters built on it (adapters.js):
+// fragments put into every entry, so each entry is one module with one instance.
+const api = readFileSync(join(root, "js", "api.js"), "utf8") + readFileSync(join(root, "js", "adapters.js"), "utf8");
+const names = [
+  ...["sign", "signingString", "verifySignature", "parse", "receive", "schemas", "defaults", "live", "LiveList", "ZegoCallbackError"],
+  ...["ZegoCallbacks", "MemoryNonceStore", "createHandler", "createNodeMiddleware", "signCallback", "signedRequest"],
+];
 const fnNames = names.filter((n) => n !== "ZegoCallbackError").join(", ");
-// The class is declared by api.js itself; the rest comes from makeApi.
-const esmExports = `const api = makeApi(raw);\nexport const { ${fnNames} } = api;\nexport { ZegoCallbackError };\nexport default api;\n`;
+const build = `const core = makeApi(raw);\nconst api = { ...core, ...makeAdapters(core) };\n`;
+// The class is declared by api.js itself; the rest comes from makeApi and makeAdapters.
+const esmExports = `${build}export const { ${fnNames} } = api;\nexport { ZegoCallbackError };\nexport default api;\n`;
 
 writeFileSync(
   join(pkg, "index.cjs"),
-  `"use strict";\nconst raw = require("./node/${name}.js");\n${api}\nmodule.exports = makeApi(raw);\n`,
+  `"use strict";\nconst raw = require("./node/${name}.js");\n${api}\n${build}module.exports = api;\n`,
 );
 writeFileSync(
   join(pkg, "index.mjs"),
@@ -86,6 +92,14 @@ writeFileSync(
 );
 
 copyFileSync(join(root, "js", "index.d.ts"), join(pkg, "index.d.ts"));
+
+// The CLI, with what it shares with the inspector page (how a body's fields read and what
+// to warn about) and ZEGO's documented examples, for `send --fixtures`.
+mkdirSync(join(pkg, "bin"));
+copyFileSync(join(root, "js", "cli.mjs"), join(pkg, "bin", "zego-callback.mjs"));
+mkdirSync(join(pkg, "lib"));
+for (const file of ["raw.mjs", "fields.mjs"]) copyFileSync(join(root, "www", "lib", file), join(pkg, "lib", file));
+cpSync(join(root, "tests", "fixtures", "seeds"), join(pkg, "fixtures"), { recursive: true });
 copyFileSync(join(root, "js", "README.md"), join(pkg, "README.md"));
 writeFileSync(
   join(pkg, "package.json"),
@@ -112,7 +126,8 @@ writeFileSync(
         },
         "./package.json": "./package.json",
       },
-      files: ["index.*", "node/", "web/", "README.md"],
+      bin: { "zego-callback": "./bin/zego-callback.mjs" },
+      files: ["index.*", "node/", "web/", "bin/", "lib/", "fixtures/", "README.md"],
       sideEffects: true,
       engines: { node: ">=18" },
     },
@@ -134,5 +149,10 @@ rmSync(wwwFixtures, { recursive: true, force: true });
 for (const part of ["index.json", "seeds", "signed", "bad"]) {
   cpSync(join(root, "tests", "fixtures", part), join(wwwFixtures, part), { recursive: true });
 }
+
+// examples/ import the module by its name, as a user's code does.
+const link = join(root, "node_modules", "zego-callback");
+rmSync(link, { recursive: true, force: true });
+symlinkSync(pkg, link, "dir");
 
 console.log(`pkg/ built: zego-callback ${version}`);

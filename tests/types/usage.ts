@@ -86,3 +86,29 @@ try {
 receive(body, {});
 // @ts-expect-error a body is text or bytes
 parse(42);
+
+// Framework adapters: handlers narrowed by the event name given to `on`.
+import { createHandler, createNodeMiddleware, MemoryNonceStore, signCallback, signedRequest, ZegoCallbacks, type NonceStore } from "zego-callback";
+
+const callbacks = new ZegoCallbacks({ secret: "s", nonceStore: new MemoryNonceStore({ maxEntries: 10 }) });
+callbacks.on("stream_create", (c) => {
+  const session: Id64 = c.room_session_id;
+  const seq: number = c.stream_seq;
+  // @ts-expect-error a stream_create has no task_id
+  c.task_id;
+  return [session, seq];
+});
+callbacks.on(["mix_start", "mix_stop"], (c) => c.task_id);
+callbacks.on("transcode_start", (c) => c.event);
+callbacks.onAny((c) => c.event).onError((e) => e.errors.length);
+// @ts-expect-error a secret is required
+new ZegoCallbacks({});
+const handle: (r: Request) => Promise<Response> = createHandler(callbacks, { path: "/hook" });
+const middleware = createNodeMiddleware(callbacks);
+const redis: NonceStore = { claim: async (_n, _d, _ttl) => "new" as const };
+new ZegoCallbacks({ secret: ["a", "b"], nonceStore: redis, now: () => 1 });
+const signedText: string = signCallback({ event: "mix_stop", task_id: "t", seq: 1, room_session_id: 1n }, { secret: "s" });
+const request: Request = signedRequest("http://127.0.0.1/zego/callback", signedText, { secret: "s", timestamp: 1, nonce: "n" });
+// @ts-expect-error the secret is a string
+signCallback("{}", { secret: 1 });
+void [handle, middleware, request];
