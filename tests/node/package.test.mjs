@@ -41,4 +41,14 @@ test("the packed module installs and resolves for require, import and browsers",
   );
   assert.match(resolved, /index\.browser\.mjs/);
   assert.ok(readFileSync(join(dir, "node_modules/zego-callback/index.d.ts"), "utf8").includes("ZegoCallbackError"));
+
+  // The adapters come with every entry, and the CLI is on the path as `npx zego-callback`.
+  const adapters = `import("zego-callback").then((m) => console.log(JSON.stringify(["ZegoCallbacks", "createHandler", "createNodeMiddleware", "MemoryNonceStore", "signCallback", "signedRequest"].map((n) => typeof m[n]))))`;
+  const functions = Array(6).fill("function");
+  assert.deepEqual(runNode(["--input-type=module", "-e", adapters]), functions, "import");
+  assert.deepEqual(runNode(["--conditions=browser", "--input-type=module", "-e", adapters]), functions, "browser condition");
+  const help = execFileSync("npx", ["--no-install", "zego-callback", "--help"], { cwd: dir, encoding: "utf8" });
+  assert.match(help, /zego-callback verify <file\|->/);
+  const signed = execFileSync("npx", ["--no-install", "zego-callback", "sign", "--secret", "s", "--event", "mix_stop"], { cwd: dir, encoding: "utf8" });
+  assert.match(signed, /"task_id": "111111:1111"/);
 });
