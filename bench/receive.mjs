@@ -23,7 +23,7 @@ const root = join(here, "..");
 const require = createRequire(import.meta.url);
 
 const pkgEntry = join(root, "pkg", "index.cjs");
-const wasmFile = join(root, "pkg", "node", "zego_callback_bg.wasm");
+const wasmFile = join(root, "pkg", "web", "zego_callback_bg.wasm"); // the one .wasm every entry loads
 try {
   statSync(pkgEntry);
 } catch {
@@ -340,7 +340,7 @@ const wasm = readFileSync(wasmFile);
 const gz = gzipSync(wasm, { level: 9 }).length;
 const GOAL_KIB = 60;
 const goalBytes = GOAL_KIB * 1024;
-console.log("size of pkg/node/zego_callback_bg.wasm");
+console.log("size of pkg/web/zego_callback_bg.wasm");
 console.log(`  raw             ${wasm.length.toLocaleString("en-US")} bytes (${(wasm.length / 1024).toFixed(1)} KiB)`);
 console.log(`  gzip -9         ${gz.toLocaleString("en-US")} bytes (${(gz / 1024).toFixed(1)} KiB)`);
 console.log(

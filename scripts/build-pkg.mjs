@@ -33,28 +33,31 @@ const wasmOpt = join(root, "node_modules/.bin/wasm-opt");
 function bindgen(target, outDir) {
   rmSync(outDir, { recursive: true, force: true });
   run("wasm-bindgen", ["--target", target, "--no-typescript", "--out-dir", outDir, "--out-name", name, wasm]);
-  const file = join(outDir, `${name}_bg.wasm`);
-  run(wasmOpt, ["-Oz", ...features, "--strip-debug", "--strip-producers", file, "-o", file]);
-  return file;
+  return join(outDir, `${name}_bg.wasm`);
 }
 
 rmSync(pkg, { recursive: true, force: true });
 mkdirSync(pkg, { recursive: true });
-bindgen("nodejs", join(pkg, "node"));
 const webWasm = bindgen("web", join(pkg, "web"));
+// One .wasm for every entry: the Node glue (CommonJS, which reads its wasm synchronously
+// with fs) reads the web glue's. wasm-bindgen writes the same wasm for both targets; the
+// build stops if it ever does not.
+const nodeWasm = bindgen("nodejs", join(pkg, "node"));
+if (!readFileSync(nodeWasm).equals(readFileSync(webWasm))) {
+  throw new Error("wasm-bindgen wrote different wasm for the nodejs and web targets: they cannot share one file");
+}
+rmSync(nodeWasm);
+run(wasmOpt, ["-Oz", ...features, "--strip-debug", "--strip-producers", webWasm, "-o", webWasm]);
 // The web glue is an ES module; name it so, since the package is not "type": "module" and
 // tools that go by extension (bundlers, Miniflare) would read a .js file as CommonJS.
 const webGlue = join(pkg, "web", `${name}.mjs`);
 writeFileSync(webGlue, readFileSync(join(pkg, "web", `${name}.js`)));
 rmSync(join(pkg, "web", `${name}.js`));
-
-// Browsers and bundlers get the wasm inlined and instantiated synchronously: no fetch, no
-// URL to resolve, no top-level await, so any bundler and any page can import it.
-const base64 = readFileSync(webWasm).toString("base64");
-writeFileSync(
-  join(pkg, "web", "wasm-inline.mjs"),
-  `// The optimized ${name}_bg.wasm, base64.\nexport default ${JSON.stringify(base64)};\n`,
-);
+const nodeGlue = join(pkg, "node", `${name}.js`);
+const glue = readFileSync(nodeGlue, "utf8");
+const wasmPath = "const wasmPath = `${__dirname}/" + name + "_bg.wasm`;";
+if (!glue.includes(wasmPath)) throw new Error(`the nodejs glue no longer reads its wasm by ${wasmPath}`);
+writeFileSync(nodeGlue, glue.replace(wasmPath, "const wasmPath = `${__dirname}/../web/" + name + "_bg.wasm`;"));
 
 // The API over the wasm (api.js), then the framework adapters built on it (adapters.js):
 // fragments put into every entry, so each entry is one module with one instance.
@@ -65,8 +68,15 @@ const names = [
 ];
 const fnNames = names.filter((n) => n !== "ZegoCallbackError").join(", ");
 const build = `const core = makeApi(raw);\nconst api = { ...core, ...makeAdapters(core) };\n`;
-// The class is declared by api.js itself; the rest comes from makeApi and makeAdapters.
-const esmExports = `${build}export const { ${fnNames} } = api;\nexport { ZegoCallbackError };\nexport default api;\n`;
+// The ES entries (browsers, workerd) share one copy of it, web/api.mjs; the class is
+// declared by api.js itself, the rest comes from makeApi and makeAdapters.
+writeFileSync(
+  join(pkg, "web", "api.mjs"),
+  `${api}\nexport function makeAll(raw) {\n${build}return api;\n}\nexport { ZegoCallbackError };\n`,
+);
+const esmEntry = (setup) =>
+  `import * as raw from "./web/${name}.mjs";\nimport { makeAll, ZegoCallbackError } from "./web/api.mjs";\n${setup}` +
+  `const api = makeAll(raw);\nexport const { ${fnNames} } = api;\nexport { ZegoCallbackError };\nexport default api;\n`;
 
 writeFileSync(
   join(pkg, "index.cjs"),
@@ -77,18 +87,18 @@ writeFileSync(
   `// Node's import: the same instance as require, so there is one ZegoCallbackError class.\n` +
     `import api from "./index.cjs";\nexport const { ${names.join(", ")} } = api;\nexport default api;\n`,
 );
+// Browsers and bundlers: the .wasm beside the module, by the URL bundlers recognise as an
+// asset, compiled while it streams in; the module is ready once its import resolves (an
+// ES module may await at its top level; the CommonJS and workerd entries do not).
 writeFileSync(
   join(pkg, "index.browser.mjs"),
-  `import * as raw from "./web/${name}.mjs";\nimport wasmBase64 from "./web/wasm-inline.mjs";\n` +
-    `const bytes = Uint8Array.from(atob(wasmBase64), (c) => c.charCodeAt(0));\n` +
-    `raw.initSync({ module: bytes });\n${api}\n${esmExports}`,
+  esmEntry(`await raw.default({ module_or_path: new URL("./web/${name}_bg.wasm", import.meta.url) });\n`),
 );
 // workerd forbids compiling wasm from bytes at run time; wrangler bundles the .wasm import
 // as a compiled WebAssembly.Module instead.
 writeFileSync(
   join(pkg, "index.workerd.mjs"),
-  `import * as raw from "./web/${name}.mjs";\nimport wasmModule from "./web/${name}_bg.wasm";\n` +
-    `raw.initSync({ module: wasmModule });\n${api}\n${esmExports}`,
+  esmEntry(`import wasmModule from "./web/${name}_bg.wasm";\nraw.initSync({ module: wasmModule });\n`),
 );
 
 copyFileSync(join(root, "js", "index.d.ts"), join(pkg, "index.d.ts"));
