@@ -57,16 +57,62 @@ pub fn verify_signature(
     signature::verify_signature(&secrets, timestamp, nonce, signature).map_err(throw)
 }
 
-/// `verifySignature(secret, timestamp, nonce, signature)` with one secret, the common case:
-/// the secret crosses as a string rather than as a list of strings.
-#[wasm_bindgen(js_name = verifySignatureOne)]
-pub fn verify_signature_one(
-    secret: &str,
-    timestamp: &str,
-    nonce: &str,
-    signature: &str,
+thread_local! {
+    /// Where JS packs the arguments of [`verify_packed`]: grown by [`scratch`] only.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The address of a scratch buffer of at least `len` bytes in wasm memory, where JS writes
+/// packed arguments with `TextEncoder.encodeInto` (no string crosses the boundary).
+#[wasm_bindgen]
+pub fn scratch(len: usize) -> *const u8 {
+    SCRATCH.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        buf.as_ptr()
+    })
+}
+
+/// The module's memory, for JS to write into the scratch buffer.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
+/// `verifySignature(secret, timestamp, nonce, signature)` with one secret, its four texts
+/// packed as UTF-8 into the [`scratch`] buffer in that order, by their byte lengths: one call
+/// with four numbers.
+#[wasm_bindgen(js_name = verifyPacked)]
+pub fn verify_packed(
+    secret_len: usize,
+    timestamp_len: usize,
+    nonce_len: usize,
+    signature_len: usize,
 ) -> Result<bool, JsValue> {
-    signature::verify_signature(&[secret], timestamp, nonce, signature).map_err(throw)
+    SCRATCH.with(|buf| {
+        let buf = buf.borrow();
+        let mut rest = buf.as_slice();
+        let mut take = |len: usize| -> Result<&str, JsValue> {
+            let (head, tail) = rest.split_at_checked(len).ok_or_else(|| {
+                throw(Error::InvalidOption {
+                    name: "signature".to_owned(),
+                    reason: "packed arguments past the scratch buffer".to_owned(),
+                })
+            })?;
+            rest = tail;
+            std::str::from_utf8(head).map_err(|_| {
+                throw(Error::InvalidOption {
+                    name: "signature".to_owned(),
+                    reason: "packed arguments are not UTF-8".to_owned(),
+                })
+            })
+        };
+        let (secret, timestamp) = (take(secret_len)?, take(timestamp_len)?);
+        let (nonce, signature) = (take(nonce_len)?, take(signature_len)?);
+        signature::verify_signature(&[secret], timestamp, nonce, signature).map_err(throw)
+    })
 }
 
 /// `parse(body, contentType)` for a byte body: the callback's JSON.
