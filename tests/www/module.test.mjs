@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, extname, join, normalize, sep } from "node:path";
 import test from "node:test";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { CHROMIUM, launchChromium } from "./chromium.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const pkg = join(root, "pkg");
@@ -31,14 +31,11 @@ function serve() {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
-const missing = [join(pkg, "index.browser.mjs"), "/usr/bin/chromium"].filter((p) => !existsSync(p));
+const missing = [join(pkg, "index.browser.mjs"), CHROMIUM].filter((p) => !existsSync(p));
 
 test("the browser entry in Chromium", { skip: missing.length ? `missing ${missing.join(", ")}` : false }, async (t) => {
   const server = await serve();
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launchChromium();
   t.after(async () => {
     await browser.close();
     server.close();

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { CHROMIUM, launchChromium } from "./chromium.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const www = join(root, "www");
@@ -52,16 +52,13 @@ function serve() {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
-const missing = [join(www, "pkg", "zego_callback_bg.wasm"), join(www, "fixtures", "index.json"), "/usr/bin/chromium"].filter((p) => !existsSync(p));
+const missing = [join(www, "pkg", "zego_callback_bg.wasm"), join(www, "fixtures", "index.json"), CHROMIUM].filter((p) => !existsSync(p));
 
 test("the inspector page in headless Chromium", { skip: missing.length ? `missing ${missing.join(", ")} (run node scripts/build-pkg.mjs; install chromium)` : false }, async (t) => {
   mkdirSync(artifacts, { recursive: true });
   const server = await serve();
   const origin = `http://127.0.0.1:${server.address().port}`;
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launchChromium();
   t.after(async () => {
     await browser.close();
     server.close();
