@@ -11,6 +11,7 @@
 // disagrees with the module on the fixture, a tampered signature or a stale timestamp, since
 // timing a receiver that checks less would be meaningless.
 
+import { execFileSync } from "node:child_process";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -347,5 +348,12 @@ console.log(
   `  goal            <= ${GOAL_KIB} KB gzipped (${goalBytes.toLocaleString("en-US")} bytes): ` +
     `${gz <= goalBytes ? "met" : "not met"}${gz <= goalBytes && gz > 60000 ? " (over 60,000 bytes)" : ""}`,
 );
+
+// The tarball npm would publish: what a user downloads.
+const packed = JSON.parse(execFileSync("npm", ["pack", join(root, "pkg"), "--dry-run", "--json"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }))[0];
+const TARBALL_GOAL = 150_000;
+console.log("npm pack ./pkg");
+console.log(`  packed          ${packed.size.toLocaleString("en-US")} bytes, ${packed.entryCount} files (unpacked ${packed.unpackedSize.toLocaleString("en-US")})`);
+console.log(`  goal            <= 150 kB (${TARBALL_GOAL.toLocaleString("en-US")} bytes): ${packed.size <= TARBALL_GOAL ? "met" : "not met"}`);
 
 if (sink === 0) console.log("(sink is 0: results were not consumed)");
