@@ -13,6 +13,56 @@ class ZegoCallbackError extends Error {
   }
 }
 
+// How a callback is built from the spans `receivePacked` writes (src/spans.rs): `t` is the
+// body as a string, `s` the words, `w` the index of a field's mode word, then its span.
+// scripts/build-pkg.mjs generates one builder per event from the schemas (BUILDERS, after
+// this fragment), each an object literal with the event's keys written out.
+function spanValue(t, m, a, b) {
+  switch (m) {
+    case 1:
+      return t.slice(a, b);
+    case 2:
+      return JSON.parse(t.slice(a, b));
+    case 3:
+      return +t.slice(a, b);
+    case 4:
+      return [t.slice(a, b)];
+    case 5:
+      return [];
+    case 6:
+      return true;
+    case 7:
+      return false;
+    default:
+      return null;
+  }
+}
+function spanText(t, s, w) {
+  return s[w] === 1 ? t.slice(s[w + 1], s[w + 2]) : unescaped(t.slice(s[w + 1], s[w + 2]));
+}
+// A string with escapes, from its JSON: the last one is kept, since a callback's one escaped
+// value (`stream_attr`, JSON in a string) is mostly the same from one callback to the next.
+let lastEscaped = "";
+let lastUnescaped = "";
+function unescaped(json) {
+  if (json !== lastEscaped) {
+    lastUnescaped = JSON.parse(json);
+    lastEscaped = json;
+  }
+  return lastUnescaped;
+}
+function spanList(t, s, w) {
+  if (s[w] !== 9) return spanValue(t, s[w], s[w + 1], s[w + 2]);
+  const list = [];
+  for (let i = s[w + 1], n = s[w + 2]; n > 0; n--, i += 3) list.push(s[i] === 1 ? t.slice(s[i + 1], s[i + 2]) : JSON.parse(t.slice(s[i + 1], s[i + 2])));
+  return list;
+}
+function spanExtra(t, s) {
+  const extra = {};
+  for (let n = s[0], w = s[4]; n > 0; n--, w += 5) extra[t.slice(s[w], s[w + 1])] = spanValue(t, s[w + 2], s[w + 3], s[w + 4]);
+  return extra;
+}
+
 function makeApi(raw) {
   const defaults = JSON.parse(raw.defaults());
 
@@ -145,17 +195,68 @@ function makeApi(raw) {
     }
   }
 
+  // The words receivePacked writes, at a fixed address (the view is re-made when the memory
+  // grows, which detaches the old buffer).
+  const spansAt = raw.spansAddress();
+  let spans = new Int32Array(0);
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+  // One or two secrets, the Content-Type and the body go into the scratch buffer, and cross as
+  // their lengths in one call. The callback comes back as spans of the body, which this side
+  // already holds as a string; any other outcome (form data, an unknown event, an error) as
+  // JSON.
+  function receivePacked(body, secret, second, ct, now, tolerance, limit) {
+    let bytes, size;
+    if (typeof body === "string") {
+      // A string's UTF-8 form is at least as long as its length in UTF-16 units.
+      if (body.length > limit) rethrow(raw.bodyTooLarge(body.length, limit));
+      size = 3 * body.length;
+    } else {
+      bytes = bodyOf(body, limit);
+      size = bytes.byteLength;
+    }
+    const view = scratchView(size + 3 * (secret.length + (second === undefined ? 0 : second.length) + (ct === undefined ? 0 : ct.length)));
+    let at = encoder.encodeInto(secret, view).written;
+    const a = at;
+    let b = -1;
+    let c = -1;
+    if (second !== undefined) at += b = encoder.encodeInto(second, view.subarray(at)).written;
+    if (ct !== undefined) at += c = encoder.encodeInto(ct, view.subarray(at)).written;
+    let d;
+    if (bytes === undefined) d = encoder.encodeInto(body, view.subarray(at)).written;
+    else {
+      view.set(bytes, at);
+      d = size;
+    }
+    // A string whose UTF-8 is as long as it is ASCII.
+    const event = raw.receivePacked(a, b, c, d, bytes === undefined && d === body.length, now, tolerance, limit);
+    if (event >= 0) {
+      // Spans are in UTF-16 units of the body as received: a string with lone surrogates
+      // was received as its UTF-8 (U+FFFD for each), so it is read back from that.
+      let t = body;
+      if (bytes !== undefined || (d !== body.length && !(body.isWellFormed?.() ?? false))) {
+        t = decoder.decode(view.subarray(at, at + d));
+      }
+      if (spans.buffer !== memory.buffer) spans = new Int32Array(memory.buffer, spansAt);
+      return BUILDERS[event](t, spans);
+    }
+    const json = raw.takeResult();
+    return event === -1 ? JSON.parse(json) : rethrow(json);
+  }
+
   /** Decodes, verifies (signature and timestamp window) and types a callback body. */
   function receive(body, options) {
     try {
       if (options === null || typeof options !== "object") invalid("options", "expected an object with a secret");
-      const secrets = secretList(options.secret);
+      const secret = options.secret;
       const now = options.now === undefined ? Math.floor(Date.now() / 1000) : count("now", options.now);
       const tolerance = count("toleranceSeconds", options.toleranceSeconds, defaults.toleranceSeconds);
       const limit = count("maxBodyBytes", options.maxBodyBytes, defaults.maxBodyBytes);
-      const bytes = bodyOf(body, limit);
       const ct = contentTypeOf(options.contentType);
-      return JSON.parse(raw.receiveBytes(bytes, secrets, ct, now, tolerance, limit));
+      if (typeof secret === "string") return receivePacked(body, secret, undefined, ct, now, tolerance, limit);
+      const secrets = secretList(secret);
+      if (secrets.length === 1 || secrets.length === 2) return receivePacked(body, secrets[0], secrets[1], ct, now, tolerance, limit);
+      return JSON.parse(raw.receiveBytes(bodyOf(body, limit), secrets, ct, now, tolerance, limit));
     } catch (e) {
       return rethrow(e);
     }

@@ -3,10 +3,12 @@
 //   -> entries for require, import, browsers/bundlers and workerd, types and package.json.
 // Usage: node scripts/build-pkg.mjs
 import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { transformSync } from "esbuild";
 import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildersSource } from "./builders.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = join(root, "pkg");
@@ -62,7 +64,11 @@ writeFileSync(nodeGlue, glue.replace(wasmPath, "const wasmPath = `${__dirname}/.
 
 // The API over the wasm (api.js), then the framework adapters built on it (adapters.js):
 // fragments put into every entry, so each entry is one module with one instance.
-const api = readFileSync(join(root, "js", "api.js"), "utf8") + readFileSync(join(root, "js", "adapters.js"), "utf8");
+// Between them, the result builders generated from the schemas the wasm itself reports.
+const built = createRequire(import.meta.url)(nodeGlue);
+const builders = buildersSource(JSON.parse(built.schemas()), JSON.parse(built.codecNames()));
+const api =
+  readFileSync(join(root, "js", "api.js"), "utf8") + builders + readFileSync(join(root, "js", "adapters.js"), "utf8");
 const names = [
   ...["sign", "signingString", "verifySignature", "parse", "receive", "schemas", "defaults", "live", "LiveList", "ZegoCallbackError"],
   ...["ZegoCallbacks", "MemoryNonceStore", "createHandler", "createNodeMiddleware", "signCallback", "signedRequest"],

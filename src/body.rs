@@ -86,7 +86,7 @@ pub fn decode_json(body: &str) -> Result<Fields<'_>, Error> {
     json::parse(body).map_err(|e| Error::malformed(format!("invalid JSON: {e}")))
 }
 
-mod json;
+pub(crate) mod json;
 
 /// Parses `application/x-www-form-urlencoded` data: `+` is a space, `%XX` escapes are
 /// decoded, and the result must be UTF-8. A repeated key becomes an array.

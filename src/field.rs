@@ -269,16 +269,31 @@ pub struct StreamAttr {
 impl StreamAttr {
     /// Reads the codec id from the JSON inside the string; anything unreadable gives no codec.
     pub fn parse(raw: String) -> StreamAttr {
-        let cid = crate::body::decode_json(&raw).ok().and_then(|fields| {
-            fields
-                .get("cid")
-                .and_then(Value::as_text)
-                .and_then(|cid| cid.parse::<u32>().ok())
-        });
         StreamAttr {
+            codec: Self::codec_of(&raw),
             raw,
-            codec: cid.map(Codec::from_cid),
         }
+    }
+
+    /// The codec named by a `stream_attr` text, if it names one.
+    pub(crate) fn codec_of(raw: &str) -> Option<Codec> {
+        // What ZEGO sends, read without building the object.
+        if let Some(cid) = raw
+            .strip_prefix(r#"{"cid":"#)
+            .and_then(|r| r.strip_suffix('}'))
+        {
+            let json_number = cid == "0" || !cid.starts_with('0');
+            if json_number && !cid.is_empty() && cid.bytes().all(|b| b.is_ascii_digit()) {
+                return cid.parse().ok().map(Codec::from_cid);
+            }
+        }
+        let fields = crate::body::decode_json(raw).ok()?;
+        let cid = fields
+            .get("cid")
+            .and_then(Value::as_text)?
+            .parse::<u32>()
+            .ok()?;
+        Some(Codec::from_cid(cid))
     }
 }
 
@@ -376,5 +391,15 @@ mod tests {
         );
         let bad = StreamAttr::parse("{cid:0".into());
         assert_eq!((bad.raw.as_str(), bad.codec), ("{cid:0", None));
+        // Not JSON (a leading zero), so no codec, as the full reader says.
+        assert_eq!(StreamAttr::parse(r#"{"cid":01}"#.into()).codec, None);
+        assert_eq!(
+            StreamAttr::parse(r#"{"cid":0}"#.into()).codec,
+            Some(Codec::H264)
+        );
+        assert_eq!(
+            StreamAttr::parse(r#"{"cid":4294967296}"#.into()).codec,
+            None
+        );
     }
 }

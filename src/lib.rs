@@ -32,6 +32,8 @@ pub mod event;
 pub mod field;
 pub mod live;
 pub mod signature;
+#[cfg(any(feature = "wasm", test))]
+mod spans;
 pub mod value;
 
 #[cfg(feature = "wasm")]

@@ -92,7 +92,7 @@ impl Serialize for Value<'_> {
 }
 
 /// The integer a JSON number's text stands for, if a JS number holds it exactly.
-fn safe_integer(text: &str) -> Option<i64> {
+pub(crate) fn safe_integer(text: &str) -> Option<i64> {
     let n: i64 = text.parse().ok()?;
     (n.unsigned_abs() <= MAX_SAFE_INTEGER).then_some(n)
 }

@@ -8,10 +8,11 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{body, event, live, signature, Callback, Error, Receiver};
+use crate::body::json::Member;
+use crate::{body, event, live, signature, spans, Callback, Codec, Error, Receiver};
 
-/// The JSON of an error, thrown to JS: code, status, message and field.
-fn throw(e: Error) -> JsValue {
+/// The JSON of an error, as thrown to JS: code, status, message and field.
+fn error_json(e: Error) -> String {
     #[derive(Serialize)]
     struct Thrown<'a> {
         code: &'a str,
@@ -25,7 +26,12 @@ fn throw(e: Error) -> JsValue {
         message: e.to_string(),
         field: e.field(),
     };
-    JsValue::from_str(&serde_json::to_string(&thrown).unwrap_or_default())
+    serde_json::to_string(&thrown).unwrap_or_default()
+}
+
+/// An error thrown to JS: its JSON.
+fn throw(e: Error) -> JsValue {
+    JsValue::from_str(&error_json(e))
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -153,6 +159,104 @@ pub fn receive_bytes(
         .receive(body, content_type.as_deref(), now as i64)
         .map(|cb: Callback| callback_json(&cb, body.len()))
         .map_err(throw)
+}
+
+thread_local! {
+    /// Where [`receive_packed`] describes a callback: [`spans::MAX_WORDS`] words, never moved.
+    static SPANS: std::cell::RefCell<Vec<i32>> =
+        std::cell::RefCell::new(Vec::with_capacity(spans::MAX_WORDS));
+    /// The members of the body being described.
+    static MEMBERS: std::cell::RefCell<Vec<Member>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// What [`receive_packed`] leaves for [`take_result`]: a callback's or an error's JSON.
+    static RESULT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// The address of the words [`receive_packed`] writes (a fixed place in wasm memory).
+#[wasm_bindgen(js_name = spansAddress)]
+pub fn spans_address() -> *const i32 {
+    SPANS.with(|s| s.borrow().as_ptr())
+}
+
+/// `receive(body, options)` with its texts packed into the [`scratch`] buffer by their byte
+/// lengths: the first secret, the second (`-1`: none), the Content-Type (`-1`: none), the
+/// body, and whether the body is known to be ASCII. Returns the event's index in the schemas when the callback is described by spans
+/// (see [`spans`]); `-1` when [`take_result`] holds its JSON; `-2` when it holds the error's.
+#[wasm_bindgen(js_name = receivePacked)]
+// Numbers only cross here, by design: one per packed text, and the receive's options.
+#[allow(clippy::too_many_arguments)]
+pub fn receive_packed(
+    secret_len: usize,
+    second_len: i32,
+    content_type_len: i32,
+    body_len: usize,
+    ascii: bool,
+    now: f64,
+    tolerance_seconds: f64,
+    max_body_bytes: f64,
+) -> i32 {
+    SCRATCH.with(|buf| {
+        let buf = buf.borrow();
+        let mut rest = buf.as_slice();
+        let mut take = |len: usize| {
+            let (head, tail) = rest.split_at_checked(len).unwrap_or((rest, &[]));
+            rest = tail;
+            head
+        };
+        fn text(bytes: &[u8]) -> &str {
+            std::str::from_utf8(bytes).unwrap_or_default()
+        }
+        let secret = text(take(secret_len));
+        let second = usize::try_from(second_len).ok().map(|len| text(take(len)));
+        let content_type = usize::try_from(content_type_len)
+            .ok()
+            .map(|len| text(take(len)));
+        let body = take(body_len);
+        let secrets: &[&str] = match &second {
+            Some(second) => &[secret, second],
+            None => &[secret],
+        };
+        let req = spans::Request {
+            body,
+            secrets,
+            content_type,
+            now: now as i64,
+            tolerance: tolerance_seconds as u64,
+            max_body: max_body_bytes as usize,
+            ascii,
+        };
+        let described = SPANS.with(|out| {
+            MEMBERS.with(|members| {
+                spans::describe(&req, &mut members.borrow_mut(), &mut out.borrow_mut())
+            })
+        });
+        if let Some(index) = described {
+            return index as i32;
+        }
+        let result = Receiver::with_secrets(secrets.iter().copied()).and_then(|r| {
+            r.tolerance_seconds(req.tolerance)
+                .max_body_bytes(req.max_body)
+                .receive(body, content_type, req.now)
+        });
+        let (code, json) = match result {
+            Ok(cb) => (-1, callback_json(&cb, body.len())),
+            Err(e) => (-2, error_json(e)),
+        };
+        RESULT.with(|r| *r.borrow_mut() = json);
+        code
+    })
+}
+
+/// The JSON [`receive_packed`] left (once).
+#[wasm_bindgen(js_name = takeResult)]
+pub fn take_result() -> String {
+    RESULT.with(|r| std::mem::take(&mut *r.borrow_mut()))
+}
+
+/// The codec names, by cid, then the name of any other cid.
+#[wasm_bindgen(js_name = codecNames)]
+pub fn codec_names() -> String {
+    let names: Vec<&str> = (0..5).map(|cid| Codec::from_cid(cid).name()).collect();
+    to_json(&names)
 }
 
 /// The error a body of `size` bytes gets against `limit`, checked in JS before copying a

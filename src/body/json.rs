@@ -126,7 +126,7 @@ struct Parser<'a> {
 
 /// The index of the first `"`, `\` or control character at or after `i`, or the length.
 #[inline(always)]
-fn scan_string(bytes: &[u8], mut i: usize) -> usize {
+pub(crate) fn scan_string(bytes: &[u8], mut i: usize) -> usize {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
     while let Some(chunk) = bytes.get(i..i + 8) {
@@ -508,5 +508,200 @@ fn check_unique(members: &[(Cow<'_, str>, Value<'_>)], at: usize) -> Result<()> 
     match names.windows(2).find(|w| w[0] == w[1]) {
         Some(w) => fail(Code::DuplicateField(w[0].to_owned()), at),
         None => Ok(()),
+    }
+}
+
+#[cfg(any(feature = "wasm", test))]
+pub(crate) use flat::{scan_flat, string_at, string_end, Member, Shape};
+
+/// The flat scan behind the npm module's span path (src/spans.rs).
+#[cfg(any(feature = "wasm", test))]
+mod flat {
+    use super::*;
+
+    /// The shape of one top-level member's value, as the flat scan records it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum Shape {
+        /// A string without escapes; the span is its contents.
+        Str,
+        /// A string with escapes; the span is its contents, the quotes just outside it.
+        Escaped,
+        /// A number; the span is its text.
+        Number,
+        /// `true`.
+        True,
+        /// `false`.
+        False,
+        /// `null`.
+        Null,
+        /// An array whose items are all strings; the span runs from `[` to `]`.
+        Strings,
+    }
+
+    /// One member of the top-level object, by byte spans into the scanned text.
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) struct Member {
+        /// The name's contents (it has no escapes).
+        pub key: (u32, u32),
+        /// The value's shape.
+        pub shape: Shape,
+        /// The value's span (see [`Shape`]).
+        pub value: (u32, u32),
+    }
+
+    /// Scans one JSON object whose values are all scalars or arrays of strings, recording each
+    /// member's spans into `out` (cleared first) without building any value.
+    ///
+    /// `None` when the text is anything else (a syntax error, a nested object, a name with
+    /// escapes, an array holding a non-string): [`parse`] then says what it is. Repeated names
+    /// are left for the caller to find. Strings are checked exactly as [`parse`] checks them.
+    pub(crate) fn scan_flat(text: &str, out: &mut Vec<Member>) -> Option<()> {
+        out.clear();
+        let mut p = Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            depth: MAX_DEPTH,
+        };
+        p.skip_whitespace();
+        if p.peek() != Some(b'{') {
+            return None;
+        }
+        p.pos += 1;
+        p.skip_whitespace();
+        if p.peek() == Some(b'}') {
+            p.pos += 1;
+        } else {
+            loop {
+                if p.peek() != Some(b'"') {
+                    return None;
+                }
+                p.pos += 1;
+                let key_start = p.pos;
+                let key_end = scan_string(p.bytes, key_start);
+                if p.bytes.get(key_end) != Some(&b'"') {
+                    return None;
+                }
+                p.pos = key_end + 1;
+                p.skip_whitespace();
+                if p.peek() != Some(b':') {
+                    return None;
+                }
+                p.pos += 1;
+                p.skip_whitespace();
+                let start = p.pos;
+                let shape = match p.peek()? {
+                    b'"' => {
+                        let end = scan_string(p.bytes, start + 1);
+                        if p.bytes.get(end) == Some(&b'"') {
+                            p.pos = end + 1;
+                            Shape::Str
+                        } else {
+                            // Escapes (rare): checked by the full string reader.
+                            p.pos = start + 1;
+                            p.string().ok()?;
+                            Shape::Escaped
+                        }
+                    }
+                    b'-' | b'0'..=b'9' => {
+                        p.number().ok()?;
+                        Shape::Number
+                    }
+                    b't' => p.ident(b"true", Value::Null).ok().map(|_| Shape::True)?,
+                    b'f' => p.ident(b"false", Value::Null).ok().map(|_| Shape::False)?,
+                    b'n' => p.ident(b"null", Value::Null).ok().map(|_| Shape::Null)?,
+                    b'[' => {
+                        p.strings_only()?;
+                        Shape::Strings
+                    }
+                    _ => return None,
+                };
+                let value = match shape {
+                    Shape::Str | Shape::Escaped => (start + 1, p.pos - 1),
+                    _ => (start, p.pos),
+                };
+                out.push(Member {
+                    key: (key_start as u32, key_end as u32),
+                    shape,
+                    value: (value.0 as u32, value.1 as u32),
+                });
+                p.skip_whitespace();
+                match p.peek()? {
+                    b',' => {
+                        p.pos += 1;
+                        p.skip_whitespace();
+                    }
+                    b'}' => {
+                        p.pos += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        p.skip_whitespace();
+        (p.pos == p.bytes.len()).then_some(())
+    }
+
+    impl Parser<'_> {
+        /// An array of strings only, from its `[` to past its `]`.
+        fn strings_only(&mut self) -> Option<()> {
+            self.pos += 1;
+            self.skip_whitespace();
+            if self.peek() == Some(b']') {
+                self.pos += 1;
+                return Some(());
+            }
+            loop {
+                if self.peek() != Some(b'"') {
+                    return None;
+                }
+                self.pos += 1;
+                let end = scan_string(self.bytes, self.pos);
+                if self.bytes.get(end) == Some(&b'"') {
+                    self.pos = end + 1;
+                } else {
+                    self.string().ok()?;
+                }
+                self.skip_whitespace();
+                match self.peek()? {
+                    b',' => {
+                        self.pos += 1;
+                        self.skip_whitespace();
+                    }
+                    b']' => {
+                        self.pos += 1;
+                        return Some(());
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+
+    /// The index of the closing quote of a string, checked already, whose contents start at
+    /// byte `start`.
+    pub(crate) fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+        let mut i = start;
+        loop {
+            i = scan_string(bytes, i);
+            match bytes.get(i)? {
+                b'"' => return Some(i),
+                b'\\' => i += 2,
+                _ => return None,
+            }
+        }
+    }
+
+    /// The unescaped contents of the string whose contents start at byte `start` of `text`
+    /// (just after its opening quote).
+    pub(crate) fn string_at(text: &str, start: usize) -> Option<Cow<'_, str>> {
+        let mut p = Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos: start,
+            depth: MAX_DEPTH,
+        };
+        p.string().ok()
     }
 }

@@ -1,0 +1,461 @@
+//! The npm module's result path: a received callback described as spans of its body.
+//!
+//! [`describe`] receives a callback as [`crate::Receiver::receive`] does (size, format,
+//! signature, window, typing) and, instead of building the typed callback, writes for each
+//! field of the event's schema how to read its value out of the body: a mode and the UTF-16
+//! span of the text. JS already holds the body as a string, so it builds the result with
+//! `slice` and one object literal per event, and no value crosses the boundary as a string.
+//!
+//! It covers what ZEGO sends: a documented event as a JSON object whose values are scalars
+//! or arrays of strings. Anything else, and anything [`crate::Receiver::receive`] would
+//! refuse, gives `None`: the caller then takes that path, which returns the callback or the
+//! exact error. So this path only has to be right when it accepts, and it accepts only what
+//! the other path accepts, with the same result (tests/node/spans.test.mjs checks both on
+//! the fixtures and on generated bodies).
+
+use crate::body::json::{self, Member, Shape};
+use crate::body::Format;
+use crate::event::SCHEMAS;
+use crate::field::{Kind, StreamAttr};
+use crate::signature;
+use crate::value::{safe_integer, MAX_SAFE_INTEGER};
+
+/// How JS reads a value from its span.
+pub(crate) mod mode {
+    /// Not present: no property.
+    pub const ABSENT: i32 = 0;
+    /// `text.slice(start, end)`.
+    pub const SLICE: i32 = 1;
+    /// `JSON.parse(text.slice(start, end))`: a string with escapes, or an array of strings.
+    pub const JSON: i32 = 2;
+    /// `+text.slice(start, end)`: decimal digits of at most 2^53 - 1.
+    pub const NUMBER: i32 = 3;
+    /// `[text.slice(start, end)]`.
+    pub const ONE: i32 = 4;
+    /// `[]`.
+    pub const EMPTY: i32 = 5;
+    /// `true`.
+    pub const TRUE: i32 = 6;
+    /// `false`.
+    pub const FALSE: i32 = 7;
+    /// `null`.
+    pub const NULL: i32 = 8;
+    /// An array of strings: "start" is the word where its items begin, "end" their count;
+    /// each item is a mode (`SLICE` or `JSON`), a start and an end.
+    pub const LIST: i32 = 9;
+}
+
+/// Words before the fields: extras, absent optional fields, codec present, codec id, and
+/// where the extras start. List items and extras follow the fields.
+pub(crate) const HEADER: usize = 5;
+/// Words per extra field: name start, name end, mode, start, end.
+pub(crate) const EXTRA_WORDS: usize = 5;
+/// The most words written: the output buffer never grows, so JS keeps one view of it.
+pub(crate) const MAX_WORDS: usize = 1024;
+
+/// What a receive is given.
+pub(crate) struct Request<'a> {
+    /// The body's bytes.
+    pub body: &'a [u8],
+    /// The secrets, any of which may sign.
+    pub secrets: &'a [&'a str],
+    /// The Content-Type, if any.
+    pub content_type: Option<&'a str>,
+    /// Unix seconds.
+    pub now: i64,
+    /// The window, in seconds.
+    pub tolerance: u64,
+    /// The body size limit.
+    pub max_body: usize,
+    /// Whether the caller knows the body to be ASCII (`false`: it is checked here).
+    pub ascii: bool,
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The callback's spans in `out` (its length is the words written) and the index of its
+/// event in [`SCHEMAS`]; `None` where the full path must decide. `members` is scratch space.
+pub(crate) fn describe(
+    req: &Request<'_>,
+    members: &mut Vec<Member>,
+    out: &mut Vec<i32>,
+) -> Option<usize> {
+    if req.body.len() > req.max_body {
+        return None;
+    }
+    let declared = Format::from_content_type(req.content_type).ok()?;
+    if declared == Some(Format::Form) {
+        return None;
+    }
+    let bom = if req.body.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    };
+    let ascii = req.ascii || is_ascii(req.body);
+    let whole = std::str::from_utf8(&req.body[bom..]).ok()?;
+    let text = whole.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let base = bom + (whole.len() - text.len());
+    let text = text.trim_end_matches(|c: char| c.is_ascii_whitespace());
+    if !text.starts_with('{') {
+        return None;
+    }
+    json::scan_flat(text, members)?;
+
+    let key = |m: &Member| &text[m.key.0 as usize..m.key.1 as usize];
+    let value = |m: &Member| &text[m.value.0 as usize..m.value.1 as usize];
+
+    let event = members.iter().find(|m| key(m) == "event")?;
+    if event.shape != Shape::Str {
+        return None;
+    }
+    let (index, schema) = SCHEMAS
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.event == value(event))?;
+    let fields = schema.fields;
+    if fields.len() > 64 {
+        return None;
+    }
+
+    let words = HEADER + 3 * fields.len();
+    out.clear();
+    out.resize(words, 0);
+    // The member each field was given by, if any.
+    let mut given = [u32::MAX; 64];
+    let mut extras = Vec::new();
+    let mut codec = None;
+    // Bodies list their fields in the schema's order, mostly: look there first.
+    let mut next = 0;
+    for (j, m) in members.iter().enumerate() {
+        let name = key(m);
+        let found = match fields.get(next) {
+            Some(f) if f.name == name => Some(next),
+            _ => fields.iter().position(|f| f.name == name),
+        };
+        let Some(i) = found else {
+            extras.push(j);
+            continue;
+        };
+        next = i + 1;
+        if given[i] != u32::MAX {
+            return None;
+        }
+        given[i] = j as u32;
+        let (start, end) = m.value;
+        let (mode, span) = match (fields[i].kind, m.shape) {
+            (Kind::Strings, Shape::Null) => (mode::EMPTY, m.value),
+            (_, Shape::Null) => (mode::ABSENT, m.value),
+            (Kind::String | Kind::StreamAttr, Shape::Str | Shape::Number) => (mode::SLICE, m.value),
+            (Kind::String | Kind::StreamAttr, Shape::Escaped) => (mode::JSON, (start - 1, end + 1)),
+            (Kind::Integer | Kind::AppId | Kind::Timestamp | Kind::Id, Shape::Str)
+                if value(m).is_empty() =>
+            {
+                (mode::ABSENT, m.value)
+            }
+            (Kind::Integer | Kind::Timestamp, Shape::Str | Shape::Number) => {
+                digits(value(m), MAX_SAFE_INTEGER)?;
+                (mode::NUMBER, m.value)
+            }
+            (Kind::AppId, Shape::Str | Shape::Number) => {
+                digits(value(m), u32::MAX.into())?;
+                (mode::NUMBER, m.value)
+            }
+            (Kind::Id, Shape::Str | Shape::Number) => {
+                digits(value(m), u64::MAX)?;
+                // In decimal without leading zeros, as a u64 prints.
+                let zeros = value(m).bytes().take_while(|&b| b == b'0').count();
+                let skip = zeros.min(value(m).len() - 1) as u32;
+                (mode::SLICE, (start + skip, end))
+            }
+            (Kind::Strings, Shape::Strings) => {
+                let items = out.len();
+                items_of(text, m.value, base, out)?;
+                (mode::LIST, (items as u32, ((out.len() - items) / 3) as u32))
+            }
+            (Kind::Strings, Shape::Str) if value(m).is_empty() => (mode::EMPTY, m.value),
+            (Kind::Strings, Shape::Str) if !value(m).trim_start().starts_with('[') => {
+                (mode::ONE, m.value)
+            }
+            _ => return None,
+        };
+        if fields[i].kind == Kind::StreamAttr && mode != mode::ABSENT {
+            codec = match m.shape {
+                Shape::Escaped => StreamAttr::codec_of(&json::string_at(text, start as usize)?),
+                _ => StreamAttr::codec_of(value(m)),
+            };
+        }
+        let w = HEADER + 3 * i;
+        out[w] = mode;
+        if mode == mode::LIST {
+            out[w + 1] = span.0 as i32;
+            out[w + 2] = span.1 as i32;
+        } else {
+            out[w + 1] = (span.0 as usize + base) as i32;
+            out[w + 2] = (span.1 as usize + base) as i32;
+        }
+    }
+
+    // The envelope's signed values: a string without escapes or a number.
+    let signed = |i: usize| {
+        let m = members.get(given[i] as usize)?;
+        matches!(m.shape, Shape::Str | Shape::Number).then(|| value(m))
+    };
+    let (timestamp, nonce, signature) = (signed(2)?, signed(3)?, signed(4)?);
+    if !signature::verify_signature(req.secrets, timestamp, nonce, signature).ok()? {
+        return None;
+    }
+    let secs = digits(timestamp, MAX_SAFE_INTEGER)?;
+    signature::check_window(secs as i64, req.now, req.tolerance).ok()?;
+
+    let mut absent = 0;
+    for (i, f) in fields.iter().enumerate() {
+        if out[HEADER + 3 * i] != mode::ABSENT {
+            continue;
+        }
+        if f.required {
+            return None;
+        }
+        if f.kind == Kind::Strings {
+            out[HEADER + 3 * i] = mode::EMPTY;
+        } else {
+            absent += 1;
+        }
+    }
+
+    let extras_at = out.len();
+    for (n, &j) in extras.iter().enumerate() {
+        let m = &members[j];
+        let name = key(m);
+        // A name JS would not set as an own property, or one given twice.
+        if name == "__proto__" || extras[..n].iter().any(|&k| key(&members[k]) == name) {
+            return None;
+        }
+        let (mode, span) = match m.shape {
+            Shape::Str => (mode::SLICE, m.value),
+            Shape::Escaped => (mode::JSON, (m.value.0 - 1, m.value.1 + 1)),
+            Shape::Strings => (mode::JSON, m.value),
+            Shape::True => (mode::TRUE, m.value),
+            Shape::False => (mode::FALSE, m.value),
+            Shape::Null => (mode::NULL, m.value),
+            // "-0" is the integer 0, which `+"-0"` is not.
+            Shape::Number if value(m) == "-0" => return None,
+            Shape::Number if safe_integer(value(m)).is_some() => (mode::NUMBER, m.value),
+            Shape::Number => (mode::SLICE, m.value),
+        };
+        let at = |offset: u32| (offset as usize + base) as i32;
+        out.extend([at(m.key.0), at(m.key.1), mode, at(span.0), at(span.1)]);
+    }
+    if out.len() > MAX_WORDS {
+        return None;
+    }
+    out[0] = extras.len() as i32;
+    out[1] = absent;
+    if let Some(codec) = codec {
+        out[2] = 1;
+        out[3] = codec.cid() as i32;
+    }
+    out[4] = extras_at as i32;
+    if !ascii {
+        to_utf16(req.body, out, fields.len(), extras_at);
+    }
+    Some(index)
+}
+
+/// Appends the items of an array of strings (its span runs from `[` to `]`): a mode, start
+/// and end each, offsets from the body's start.
+fn items_of(text: &str, span: (u32, u32), base: usize, out: &mut Vec<i32>) -> Option<()> {
+    let bytes = text.as_bytes();
+    let mut i = span.0 as usize + 1;
+    let end = span.1 as usize - 1;
+    loop {
+        while i < end && bytes[i] != b'"' {
+            i += 1;
+        }
+        if i >= end {
+            return Some(());
+        }
+        let start = i + 1;
+        let plain = json::scan_string(bytes, start);
+        let (mode, a, b) = if bytes.get(plain) == Some(&b'"') {
+            i = plain + 1;
+            (mode::SLICE, start, plain)
+        } else {
+            i = json::string_end(bytes, start)? + 1;
+            (mode::JSON, start - 1, i)
+        };
+        if out.len() + 3 > MAX_WORDS {
+            return None;
+        }
+        out.extend([mode, (a + base) as i32, (b + base) as i32]);
+    }
+}
+
+/// The value of decimal digits (leading zeros allowed), if it is at most `max`.
+fn digits(text: &str, max: u64) -> Option<u64> {
+    // Nineteen digits never overflow a u64; twenty may (wasm has no cheap overflow check
+    // for a 64-bit multiply, so it is only done when needed).
+    if text.is_empty() || text.len() > 20 {
+        return None;
+    }
+    let mut n = 0u64;
+    for b in text.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = if text.len() < 20 {
+            n * 10 + u64::from(b - b'0')
+        } else {
+            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?
+        };
+    }
+    (n <= max).then_some(n)
+}
+
+/// Whether every byte is ASCII, eight at a time.
+fn is_ascii(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    let high = (&mut words).fold(0, |acc, w| {
+        acc | u64::from_le_bytes(w.try_into().unwrap_or_default())
+    });
+    (high & 0x8080_8080_8080_8080) == 0 && words.remainder().is_ascii()
+}
+
+/// Turns the byte offsets in `out` into offsets in UTF-16 units of the same text: the
+/// fields' spans (but a list's, which point at its items), the items, then the extras'.
+fn to_utf16(body: &[u8], out: &mut [i32], fields: usize, extras_at: usize) {
+    // The UTF-16 offset of every byte offset: a 4-byte character is two units.
+    let mut at = Vec::with_capacity(body.len() + 1);
+    let mut units = 0u32;
+    for &b in body {
+        at.push(units);
+        if b & 0xC0 != 0x80 {
+            units += 1 + u32::from(b >= 0xF0);
+        }
+    }
+    at.push(units);
+    let fields_end = HEADER + 3 * fields;
+    let (head, tail) = out.split_at_mut(fields_end);
+    let convert = |w: &mut i32| *w = at[*w as usize] as i32;
+    for slot in head[HEADER..].chunks_exact_mut(3) {
+        if slot[0] != mode::LIST {
+            slot[1..].iter_mut().for_each(convert);
+        }
+    }
+    let (items, extras) = tail.split_at_mut(extras_at - fields_end);
+    for item in items.chunks_exact_mut(3) {
+        item[1..].iter_mut().for_each(convert);
+    }
+    for extra in extras.chunks_exact_mut(EXTRA_WORDS) {
+        for w in [0, 1, 3, 4] {
+            convert(&mut extra[w]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn body(fields: &str) -> String {
+        let sig = sign("s", "1700000000", "n");
+        format!(
+            r#"{{"event":"mix_stop","appid":"1","timestamp":"1700000000","nonce":"n","signature":"{sig}",{fields}}}"#
+        )
+    }
+
+    /// The words for a body, or `None` for the full path.
+    fn describe_body(body: &str, content_type: Option<&str>) -> Option<(usize, Vec<i32>)> {
+        let req = Request {
+            body: body.as_bytes(),
+            secrets: &["s"],
+            content_type,
+            now: NOW,
+            tolerance: 300,
+            max_body: 65536,
+            ascii: false,
+        };
+        let (mut members, mut out) = (Vec::new(), Vec::new());
+        describe(&req, &mut members, &mut out).map(|i| (i, out))
+    }
+
+    /// The text a field's span covers, by the field's index in the schema.
+    fn field(body: &str, out: &[i32], i: usize) -> (i32, String) {
+        let w = HEADER + 3 * i;
+        let units: Vec<u16> = body.encode_utf16().collect();
+        let span = &units[out[w + 1] as usize..out[w + 2] as usize];
+        (out[w], String::from_utf16(span).unwrap())
+    }
+
+    #[test]
+    fn a_documented_event_is_described_by_spans() {
+        let b = body(r#""seq":"07","task_id":"t1","mix_url":"\u0072tmp""#);
+        let (index, out) = describe_body(&b, Some("application/json")).unwrap();
+        assert_eq!(SCHEMAS[index].event, "mix_stop");
+        assert_eq!(field(&b, &out, 0), (mode::SLICE, "mix_stop".into()));
+        assert_eq!(field(&b, &out, 1), (mode::NUMBER, "1".into()));
+        assert_eq!(field(&b, &out, 5), (mode::NUMBER, "07".into()));
+        assert_eq!(field(&b, &out, 6), (mode::SLICE, "t1".into()));
+        // An escaped string is given with its quotes, for JSON.parse.
+        assert_eq!(field(&b, &out, 9), (mode::JSON, r#""\u0072tmp""#.into()));
+        // channel_id, publish_id, mix_stream_alias are absent; no extras, no codec.
+        assert_eq!(&out[..3], &[0, 3, 0]);
+    }
+
+    #[test]
+    fn ids_lose_their_leading_zeros_and_offsets_count_utf16_units() {
+        let sig = sign("s", "1700000000", "n");
+        let b = format!(
+            r#"{{"event":"room_close","appid":1,"timestamp":1700000000,"nonce":"n","signature":"{sig}","room_id":"😀张三","room_session_id":"007","room_close_time":5}}"#
+        );
+        let (_, out) = describe_body(&b, None).unwrap();
+        assert_eq!(field(&b, &out, 5), (mode::SLICE, "😀张三".into()));
+        assert_eq!(field(&b, &out, 6), (mode::SLICE, "7".into()));
+    }
+
+    #[test]
+    fn extras_and_lists() {
+        let sig = sign("s", "1700000000", "n");
+        let b = format!(
+            r#"{{"event":"mix_start","appid":1,"timestamp":"1700000000","nonce":"n","signature":"{sig}","seq":1,"task_id":"t","rtmp_urls":["a","b\"c"],"hls_urls":"one","z":-12,"y":1.50}}"#
+        );
+        let (_, out) = describe_body(&b, None).unwrap();
+        let w = HEADER + 3 * 11;
+        assert_eq!((out[w], out[w + 2]), (mode::LIST, 2));
+        assert_eq!(out[out[w + 1] as usize], mode::SLICE);
+        assert_eq!(out[out[w + 1] as usize + 3], mode::JSON);
+        assert_eq!(field(&b, &out, 12), (mode::ONE, "one".into()));
+        // hdl_urls absent: an empty list.
+        assert_eq!(out[HEADER + 3 * 13], mode::EMPTY);
+        assert_eq!(out[0], 2);
+        let extras = out[4] as usize;
+        assert_eq!(out[extras + 2], mode::NUMBER);
+        assert_eq!(out[extras + EXTRA_WORDS + 2], mode::SLICE);
+    }
+
+    #[test]
+    fn anything_else_takes_the_full_path() {
+        let cases = [
+            // Refused: bad signature, a repeated name, a wrong type, a missing field.
+            body(r#""seq":"1","task_id":"t""#).replace(r#""nonce":"n""#, r#""nonce":"m""#),
+            body(r#""seq":"1","task_id":"t","seq":"2""#),
+            body(r#""seq":true,"task_id":"t""#),
+            body(r#""seq":"1""#),
+            // Accepted, but not by spans: a nested object, an unknown event, "__proto__".
+            body(r#""seq":"1","task_id":"t","x":{"a":1}"#),
+            body(r#""seq":"1","task_id":"t""#).replace("mix_stop", "transcode_start"),
+            body(r#""seq":"1","task_id":"t","__proto__":1"#),
+        ];
+        for b in &cases {
+            assert!(describe_body(b, None).is_none(), "{b}");
+        }
+        let form = "event=mix_stop&appid=1";
+        assert!(describe_body(form, Some("application/x-www-form-urlencoded")).is_none());
+        let good = body(r#""seq":"1","task_id":"t""#);
+        assert!(describe_body(&good, Some("application/x-www-form-urlencoded")).is_none());
+        assert!(describe_body(&good, None).is_some());
+    }
+}
