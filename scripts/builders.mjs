@@ -23,7 +23,7 @@ export function buildersSource(schemas, codecNames) {
         case "integer":
         case "app_id":
         case "timestamp":
-          return `+t.slice(${span(w)})`;
+          return `s[${w + 1}] * 4294967296 + (s[${w + 2}] >>> 0)`;
         case "id":
           return `t.slice(${span(w)})`;
         case "strings":

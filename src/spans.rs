@@ -13,7 +13,7 @@
 //! the other path accepts, with the same result (tests/node/spans.test.mjs checks both on
 //! the fixtures and on generated bodies).
 
-use crate::body::json::{self, Member, Shape};
+use crate::body::json::{self, Flat, Member, Shape};
 use crate::body::Format;
 use crate::event::SCHEMAS;
 use crate::field::{Kind, StreamAttr};
@@ -43,6 +43,9 @@ pub(crate) mod mode {
     /// An array of strings: "start" is the word where its items begin, "end" their count;
     /// each item is a mode (`SLICE` or `JSON`), a start and an end.
     pub const LIST: i32 = 9;
+    /// An integer of at most 2^53 - 1, not a span: "start" and "end" are its high and low
+    /// 32 bits.
+    pub const INTEGER: i32 = 10;
 }
 
 /// Words before the fields: extras, absent optional fields, codec present, codec id, and
@@ -67,19 +70,13 @@ pub(crate) struct Request<'a> {
     pub tolerance: u64,
     /// The body size limit.
     pub max_body: usize,
-    /// Whether the caller knows the body to be ASCII (`false`: it is checked here).
-    pub ascii: bool,
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The callback's spans in `out` (its length is the words written) and the index of its
-/// event in [`SCHEMAS`]; `None` where the full path must decide. `members` is scratch space.
-pub(crate) fn describe(
-    req: &Request<'_>,
-    members: &mut Vec<Member>,
-    out: &mut Vec<i32>,
-) -> Option<usize> {
+/// event in [`SCHEMAS`]; `None` where the full path must decide. `flat` is scratch space.
+pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -> Option<usize> {
     if req.body.len() > req.max_body {
         return None;
     }
@@ -92,15 +89,22 @@ pub(crate) fn describe(
     } else {
         0
     };
-    let ascii = req.ascii || is_ascii(req.body);
-    let whole = std::str::from_utf8(&req.body[bom..]).ok()?;
+    let ascii = is_ascii(req.body);
+    let whole = if ascii {
+        // SAFETY: ASCII is UTF-8; checking it was the word-at-a-time loop just above, which
+        // costs half of what from_utf8's checks cost in wasm.
+        unsafe { std::str::from_utf8_unchecked(req.body) }
+    } else {
+        std::str::from_utf8(&req.body[bom..]).ok()?
+    };
     let text = whole.trim_start_matches(|c: char| c.is_ascii_whitespace());
     let base = bom + (whole.len() - text.len());
     let text = text.trim_end_matches(|c: char| c.is_ascii_whitespace());
     if !text.starts_with('{') {
         return None;
     }
-    json::scan_flat(text, members)?;
+    json::scan_flat(text, flat)?;
+    let Flat { members, items } = &*flat;
 
     let key = |m: &Member| &text[m.key.0 as usize..m.key.1 as usize];
     let value = |m: &Member| &text[m.value.0 as usize..m.value.1 as usize];
@@ -130,8 +134,8 @@ pub(crate) fn describe(
     for (j, m) in members.iter().enumerate() {
         let name = key(m);
         let found = match fields.get(next) {
-            Some(f) if f.name == name => Some(next),
-            _ => fields.iter().position(|f| f.name == name),
+            Some(f) if same(f.name, name) => Some(next),
+            _ => fields.iter().position(|f| same(f.name, name)),
         };
         let Some(i) = found else {
             extras.push(j);
@@ -153,13 +157,13 @@ pub(crate) fn describe(
             {
                 (mode::ABSENT, m.value)
             }
-            (Kind::Integer | Kind::Timestamp, Shape::Str | Shape::Number) => {
-                digits(value(m), MAX_SAFE_INTEGER)?;
-                (mode::NUMBER, m.value)
-            }
-            (Kind::AppId, Shape::Str | Shape::Number) => {
-                digits(value(m), u32::MAX.into())?;
-                (mode::NUMBER, m.value)
+            (Kind::Integer | Kind::Timestamp | Kind::AppId, Shape::Str | Shape::Number) => {
+                let max = match fields[i].kind {
+                    Kind::AppId => u32::MAX.into(),
+                    _ => MAX_SAFE_INTEGER,
+                };
+                let n = digits(value(m), max)?;
+                (mode::INTEGER, ((n >> 32) as u32, n as u32))
             }
             (Kind::Id, Shape::Str | Shape::Number) => {
                 digits(value(m), u64::MAX)?;
@@ -169,9 +173,20 @@ pub(crate) fn describe(
                 (mode::SLICE, (start + skip, end))
             }
             (Kind::Strings, Shape::Strings) => {
-                let items = out.len();
-                items_of(text, m.value, base, out)?;
-                (mode::LIST, (items as u32, ((out.len() - items) / 3) as u32))
+                let first = out.len();
+                let (from, to) = (m.items.0 as usize, m.items.1 as usize);
+                if first + 3 * (to - from) > MAX_WORDS {
+                    return None;
+                }
+                for item in &items[from..to] {
+                    let (mode, a, b) = match item.escaped {
+                        false => (mode::SLICE, item.span.0, item.span.1),
+                        // With its quotes, for JSON.parse.
+                        true => (mode::JSON, item.span.0 - 1, item.span.1 + 1),
+                    };
+                    out.extend([mode, (a as usize + base) as i32, (b as usize + base) as i32]);
+                }
+                (mode::LIST, (first as u32, (to - from) as u32))
             }
             (Kind::Strings, Shape::Str) if value(m).is_empty() => (mode::EMPTY, m.value),
             (Kind::Strings, Shape::Str) if !value(m).trim_start().starts_with('[') => {
@@ -187,7 +202,7 @@ pub(crate) fn describe(
         }
         let w = HEADER + 3 * i;
         out[w] = mode;
-        if mode == mode::LIST {
+        if mode == mode::LIST || mode == mode::INTEGER {
             out[w + 1] = span.0 as i32;
             out[w + 2] = span.1 as i32;
         } else {
@@ -262,35 +277,6 @@ pub(crate) fn describe(
     Some(index)
 }
 
-/// Appends the items of an array of strings (its span runs from `[` to `]`): a mode, start
-/// and end each, offsets from the body's start.
-fn items_of(text: &str, span: (u32, u32), base: usize, out: &mut Vec<i32>) -> Option<()> {
-    let bytes = text.as_bytes();
-    let mut i = span.0 as usize + 1;
-    let end = span.1 as usize - 1;
-    loop {
-        while i < end && bytes[i] != b'"' {
-            i += 1;
-        }
-        if i >= end {
-            return Some(());
-        }
-        let start = i + 1;
-        let plain = json::scan_string(bytes, start);
-        let (mode, a, b) = if bytes.get(plain) == Some(&b'"') {
-            i = plain + 1;
-            (mode::SLICE, start, plain)
-        } else {
-            i = json::string_end(bytes, start)? + 1;
-            (mode::JSON, start - 1, i)
-        };
-        if out.len() + 3 > MAX_WORDS {
-            return None;
-        }
-        out.extend([mode, (a + base) as i32, (b + base) as i32]);
-    }
-}
-
 /// The value of decimal digits (leading zeros allowed), if it is at most `max`.
 fn digits(text: &str, max: u64) -> Option<u64> {
     // Nineteen digits never overflow a u64; twenty may (wasm has no cheap overflow check
@@ -310,6 +296,17 @@ fn digits(text: &str, max: u64) -> Option<u64> {
         };
     }
     (n <= max).then_some(n)
+}
+
+/// Whether two names are equal, eight bytes at a time (wasm's `memcmp` goes byte by byte).
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or_default());
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    x.by_ref().zip(y.by_ref()).all(|(p, q)| word(p) == word(q)) && x.remainder() == y.remainder()
 }
 
 /// Whether every byte is ASCII, eight at a time.
@@ -338,7 +335,7 @@ fn to_utf16(body: &[u8], out: &mut [i32], fields: usize, extras_at: usize) {
     let (head, tail) = out.split_at_mut(fields_end);
     let convert = |w: &mut i32| *w = at[*w as usize] as i32;
     for slot in head[HEADER..].chunks_exact_mut(3) {
-        if slot[0] != mode::LIST {
+        if slot[0] != mode::LIST && slot[0] != mode::INTEGER {
             slot[1..].iter_mut().for_each(convert);
         }
     }
@@ -376,10 +373,9 @@ mod tests {
             now: NOW,
             tolerance: 300,
             max_body: 65536,
-            ascii: false,
         };
-        let (mut members, mut out) = (Vec::new(), Vec::new());
-        describe(&req, &mut members, &mut out).map(|i| (i, out))
+        let (mut flat, mut out) = (Flat::default(), Vec::new());
+        describe(&req, &mut flat, &mut out).map(|i| (i, out))
     }
 
     /// The text a field's span covers, by the field's index in the schema.
@@ -393,11 +389,15 @@ mod tests {
     #[test]
     fn a_documented_event_is_described_by_spans() {
         let b = body(r#""seq":"07","task_id":"t1","mix_url":"\u0072tmp""#);
+        assert!(b.contains(r#""timestamp":"1700000000""#));
         let (index, out) = describe_body(&b, Some("application/json")).unwrap();
         assert_eq!(SCHEMAS[index].event, "mix_stop");
         assert_eq!(field(&b, &out, 0), (mode::SLICE, "mix_stop".into()));
-        assert_eq!(field(&b, &out, 1), (mode::NUMBER, "1".into()));
-        assert_eq!(field(&b, &out, 5), (mode::NUMBER, "07".into()));
+        // Integers are given by value, high and low 32 bits.
+        let w = HEADER + 3 * 5;
+        assert_eq!(&out[w..w + 3], &[mode::INTEGER, 0, 7]);
+        let w = HEADER + 3 * 2;
+        assert_eq!(&out[w..w + 3], &[mode::INTEGER, 0, 1_700_000_000]);
         assert_eq!(field(&b, &out, 6), (mode::SLICE, "t1".into()));
         // An escaped string is given with its quotes, for JSON.parse.
         assert_eq!(field(&b, &out, 9), (mode::JSON, r#""\u0072tmp""#.into()));

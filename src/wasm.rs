@@ -8,7 +8,7 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::body::json::Member;
+use crate::body::json::Flat;
 use crate::{body, event, live, signature, spans, Callback, Codec, Error, Receiver};
 
 /// The JSON of an error, as thrown to JS: code, status, message and field.
@@ -166,7 +166,7 @@ thread_local! {
     static SPANS: std::cell::RefCell<Vec<i32>> =
         std::cell::RefCell::new(Vec::with_capacity(spans::MAX_WORDS));
     /// The members of the body being described.
-    static MEMBERS: std::cell::RefCell<Vec<Member>> = const { std::cell::RefCell::new(Vec::new()) };
+    static FLAT: std::cell::RefCell<Flat> = std::cell::RefCell::new(Flat::default());
     /// What [`receive_packed`] leaves for [`take_result`]: a callback's or an error's JSON.
     static RESULT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
@@ -178,18 +178,18 @@ pub fn spans_address() -> *const i32 {
 }
 
 /// `receive(body, options)` with its texts packed into the [`scratch`] buffer by their byte
-/// lengths: the first secret, the second (`-1`: none), the Content-Type (`-1`: none), the
-/// body, and whether the body is known to be ASCII. Returns the event's index in the schemas when the callback is described by spans
-/// (see [`spans`]); `-1` when [`take_result`] holds its JSON; `-2` when it holds the error's.
+/// lengths: the body, the first secret, the second (`-1`: none), the Content-Type (`-1`:
+/// none). Returns the event's index in the schemas when
+/// the callback is described by spans (see [`spans`]); `-1` when [`take_result`] holds its
+/// JSON; `-2` when it holds the error's.
 #[wasm_bindgen(js_name = receivePacked)]
 // Numbers only cross here, by design: one per packed text, and the receive's options.
 #[allow(clippy::too_many_arguments)]
 pub fn receive_packed(
+    body_len: usize,
     secret_len: usize,
     second_len: i32,
     content_type_len: i32,
-    body_len: usize,
-    ascii: bool,
     now: f64,
     tolerance_seconds: f64,
     max_body_bytes: f64,
@@ -205,12 +205,12 @@ pub fn receive_packed(
         fn text(bytes: &[u8]) -> &str {
             std::str::from_utf8(bytes).unwrap_or_default()
         }
+        let body = take(body_len);
         let secret = text(take(secret_len));
         let second = usize::try_from(second_len).ok().map(|len| text(take(len)));
         let content_type = usize::try_from(content_type_len)
             .ok()
             .map(|len| text(take(len)));
-        let body = take(body_len);
         let secrets: &[&str] = match &second {
             Some(second) => &[secret, second],
             None => &[secret],
@@ -222,12 +222,9 @@ pub fn receive_packed(
             now: now as i64,
             tolerance: tolerance_seconds as u64,
             max_body: max_body_bytes as usize,
-            ascii,
         };
         let described = SPANS.with(|out| {
-            MEMBERS.with(|members| {
-                spans::describe(&req, &mut members.borrow_mut(), &mut out.borrow_mut())
-            })
+            FLAT.with(|flat| spans::describe(&req, &mut flat.borrow_mut(), &mut out.borrow_mut()))
         });
         if let Some(index) = described {
             return index as i32;

@@ -512,7 +512,7 @@ fn check_unique(members: &[(Cow<'_, str>, Value<'_>)], at: usize) -> Result<()> 
 }
 
 #[cfg(any(feature = "wasm", test))]
-pub(crate) use flat::{scan_flat, string_at, string_end, Member, Shape};
+pub(crate) use flat::{scan_flat, string_at, Flat, Member, Shape};
 
 /// The flat scan behind the npm module's span path (src/spans.rs).
 #[cfg(any(feature = "wasm", test))]
@@ -547,28 +547,51 @@ mod flat {
         pub shape: Shape,
         /// The value's span (see [`Shape`]).
         pub value: (u32, u32),
+        /// For [`Shape::Strings`], its items: a range of [`Flat::items`].
+        pub items: (u32, u32),
+    }
+
+    /// One string of an array.
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) struct Item {
+        /// Its contents.
+        pub span: (u32, u32),
+        /// Whether it has escapes.
+        pub escaped: bool,
+    }
+
+    /// The members of a flat object and the items of its arrays (kept between scans, so a
+    /// scan allocates nothing once they have grown).
+    #[derive(Debug, Default)]
+    pub(crate) struct Flat {
+        /// The members, in the order received.
+        pub members: Vec<Member>,
+        /// The strings of every array, in the order received.
+        pub items: Vec<Item>,
     }
 
     /// Scans one JSON object whose values are all scalars or arrays of strings, recording each
-    /// member's spans into `out` (cleared first) without building any value.
+    /// member's spans (and each array's items) without building any value.
     ///
     /// `None` when the text is anything else (a syntax error, a nested object, a name with
     /// escapes, an array holding a non-string): [`parse`] then says what it is. Repeated names
     /// are left for the caller to find. Strings are checked exactly as [`parse`] checks them.
-    pub(crate) fn scan_flat(text: &str, out: &mut Vec<Member>) -> Option<()> {
-        out.clear();
+    pub(crate) fn scan_flat(text: &str, flat: &mut Flat) -> Option<()> {
+        flat.members.clear();
+        flat.items.clear();
+        let Flat { members, items } = flat;
         let mut p = Parser {
             text,
             bytes: text.as_bytes(),
             pos: 0,
             depth: MAX_DEPTH,
         };
-        p.skip_whitespace();
+        p.skip_indent();
         if p.peek() != Some(b'{') {
             return None;
         }
         p.pos += 1;
-        p.skip_whitespace();
+        p.skip_indent();
         if p.peek() == Some(b'}') {
             p.pos += 1;
         } else {
@@ -583,13 +606,14 @@ mod flat {
                     return None;
                 }
                 p.pos = key_end + 1;
-                p.skip_whitespace();
+                p.skip_indent();
                 if p.peek() != Some(b':') {
                     return None;
                 }
                 p.pos += 1;
-                p.skip_whitespace();
+                p.skip_indent();
                 let start = p.pos;
+                let mut items_range = (0, 0);
                 let shape = match p.peek()? {
                     b'"' => {
                         let end = scan_string(p.bytes, start + 1);
@@ -611,7 +635,9 @@ mod flat {
                     b'f' => p.ident(b"false", Value::Null).ok().map(|_| Shape::False)?,
                     b'n' => p.ident(b"null", Value::Null).ok().map(|_| Shape::Null)?,
                     b'[' => {
-                        p.strings_only()?;
+                        let first = items.len() as u32;
+                        p.strings_only(items)?;
+                        items_range = (first, items.len() as u32);
                         Shape::Strings
                     }
                     _ => return None,
@@ -620,16 +646,17 @@ mod flat {
                     Shape::Str | Shape::Escaped => (start + 1, p.pos - 1),
                     _ => (start, p.pos),
                 };
-                out.push(Member {
+                members.push(Member {
                     key: (key_start as u32, key_end as u32),
                     shape,
                     value: (value.0 as u32, value.1 as u32),
+                    items: items_range,
                 });
-                p.skip_whitespace();
+                p.skip_indent();
                 match p.peek()? {
                     b',' => {
                         p.pos += 1;
-                        p.skip_whitespace();
+                        p.skip_indent();
                     }
                     b'}' => {
                         p.pos += 1;
@@ -639,15 +666,15 @@ mod flat {
                 }
             }
         }
-        p.skip_whitespace();
+        p.skip_indent();
         (p.pos == p.bytes.len()).then_some(())
     }
 
     impl Parser<'_> {
-        /// An array of strings only, from its `[` to past its `]`.
-        fn strings_only(&mut self) -> Option<()> {
+        /// An array of strings only, from its `[` to past its `]`; its items into `items`.
+        fn strings_only(&mut self, items: &mut Vec<Item>) -> Option<()> {
             self.pos += 1;
-            self.skip_whitespace();
+            self.skip_indent();
             if self.peek() == Some(b']') {
                 self.pos += 1;
                 return Some(());
@@ -657,17 +684,24 @@ mod flat {
                     return None;
                 }
                 self.pos += 1;
-                let end = scan_string(self.bytes, self.pos);
-                if self.bytes.get(end) == Some(&b'"') {
+                let start = self.pos;
+                let end = scan_string(self.bytes, start);
+                let escaped = if self.bytes.get(end) == Some(&b'"') {
                     self.pos = end + 1;
+                    false
                 } else {
                     self.string().ok()?;
-                }
-                self.skip_whitespace();
+                    true
+                };
+                items.push(Item {
+                    span: (start as u32, self.pos as u32 - 1),
+                    escaped,
+                });
+                self.skip_indent();
                 match self.peek()? {
                     b',' => {
                         self.pos += 1;
-                        self.skip_whitespace();
+                        self.skip_indent();
                     }
                     b']' => {
                         self.pos += 1;
@@ -677,18 +711,18 @@ mod flat {
                 }
             }
         }
-    }
 
-    /// The index of the closing quote of a string, checked already, whose contents start at
-    /// byte `start`.
-    pub(crate) fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
-        let mut i = start;
-        loop {
-            i = scan_string(bytes, i);
-            match bytes.get(i)? {
-                b'"' => return Some(i),
-                b'\\' => i += 2,
-                _ => return None,
+        /// Whitespace, four spaces at a time where a body is indented.
+        #[inline(always)]
+        fn skip_indent(&mut self) {
+            loop {
+                match self.bytes.get(self.pos..self.pos + 4) {
+                    Some(b"    ") => self.pos += 4,
+                    _ => match self.peek() {
+                        Some(b' ' | b'\n' | b'\r' | b'\t') => self.pos += 1,
+                        _ => return,
+                    },
+                }
             }
         }
     }
