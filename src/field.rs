@@ -275,6 +275,15 @@ impl StreamAttr {
         }
     }
 
+    /// The cid in `{"cid":N}` when N is a JSON number of digits that fits in 32 bits.
+    pub(crate) fn cid_digits(digits: &str) -> Option<u32> {
+        let json_number = digits == "0" || !digits.starts_with('0');
+        if !json_number || digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
+    }
+
     /// The codec named by a `stream_attr` text, if it names one.
     pub(crate) fn codec_of(raw: &str) -> Option<Codec> {
         // What ZEGO sends, read without building the object.
@@ -282,9 +291,8 @@ impl StreamAttr {
             .strip_prefix(r#"{"cid":"#)
             .and_then(|r| r.strip_suffix('}'))
         {
-            let json_number = cid == "0" || !cid.starts_with('0');
-            if json_number && !cid.is_empty() && cid.bytes().all(|b| b.is_ascii_digit()) {
-                return cid.parse().ok().map(Codec::from_cid);
+            if let Some(cid) = Self::cid_digits(cid) {
+                return Some(Codec::from_cid(cid));
             }
         }
         let fields = crate::body::decode_json(raw).ok()?;

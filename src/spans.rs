@@ -16,7 +16,7 @@
 use crate::body::json::{self, Flat, Member, Shape};
 use crate::body::Format;
 use crate::event::SCHEMAS;
-use crate::field::{Kind, StreamAttr};
+use crate::field::{Codec, Kind, StreamAttr};
 use crate::signature;
 use crate::value::{safe_integer, MAX_SAFE_INTEGER};
 
@@ -109,14 +109,14 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
     let key = |m: &Member| &text[m.key.0 as usize..m.key.1 as usize];
     let value = |m: &Member| &text[m.value.0 as usize..m.value.1 as usize];
 
-    let event = members.iter().find(|m| key(m) == "event")?;
+    let event = members.iter().find(|m| same(key(m), "event"))?;
     if event.shape != Shape::Str {
         return None;
     }
     let (index, schema) = SCHEMAS
         .iter()
         .enumerate()
-        .find(|(_, s)| s.event == value(event))?;
+        .find(|(_, s)| same(s.event, value(event)))?;
     let fields = schema.fields;
     if fields.len() > 64 {
         return None;
@@ -196,7 +196,11 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
         };
         if fields[i].kind == Kind::StreamAttr && mode != mode::ABSENT {
             codec = match m.shape {
-                Shape::Escaped => StreamAttr::codec_of(&json::string_at(text, start as usize)?),
+                // What ZEGO sends, `{\"cid\":0}`, read as it is; anything else unescaped.
+                Shape::Escaped => match cid_escaped(value(m)) {
+                    Some(cid) => Some(Codec::from_cid(cid)),
+                    None => StreamAttr::codec_of(&json::string_at(text, start as usize)?),
+                },
                 _ => StreamAttr::codec_of(value(m)),
             };
         }
@@ -296,6 +300,12 @@ fn digits(text: &str, max: u64) -> Option<u64> {
         };
     }
     (n <= max).then_some(n)
+}
+
+/// The cid of a `stream_attr` received as `{\"cid\":N}` (escaped quotes), N a JSON number
+/// of digits that fits in 32 bits; `None` for any other text.
+fn cid_escaped(raw: &str) -> Option<u32> {
+    StreamAttr::cid_digits(raw.strip_prefix(r#"{\"cid\":"#)?.strip_suffix('}')?)
 }
 
 /// Whether two names are equal, eight bytes at a time (wasm's `memcmp` goes byte by byte).
