@@ -154,9 +154,9 @@ function makeApi(raw) {
       scratchLen = Math.max(len, 256);
       scratchAt = raw.scratch(scratchLen);
     }
-    if (scratch.buffer !== memory.buffer || scratch.byteLength !== scratchLen) {
-      scratch = new Uint8Array(memory.buffer, scratchAt, scratchLen);
-    }
+    // A view of memory that has since grown is detached: its length reads 0. (Asking the
+    // memory for its buffer each time costs more than the check.)
+    if (scratch.byteLength !== scratchLen) scratch = new Uint8Array(memory.buffer, scratchAt, scratchLen);
     return scratch;
   }
 
@@ -253,7 +253,7 @@ function makeApi(raw) {
       if (bytes !== undefined || (d !== body.length && !(body.isWellFormed?.() ?? false))) {
         t = decoder.decode(view.subarray(0, d));
       }
-      if (spans.buffer !== memory.buffer) spans = new Int32Array(memory.buffer, spansAt);
+      if (spans.length === 0) spans = new Int32Array(memory.buffer, spansAt);
       return BUILDERS[event](t, spans);
     }
     const json = raw.takeResult();

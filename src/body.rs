@@ -26,20 +26,31 @@ impl Format {
         let Some(full) = content_type else {
             return Ok(None);
         };
-        let essence = full
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match essence.as_str() {
-            "" | "text/plain" | "application/octet-stream" => Ok(None),
-            "application/json" | "text/json" => Ok(Some(Format::Json)),
-            "application/x-www-form-urlencoded" => Ok(Some(Format::Form)),
-            e if e.starts_with("application/") && e.ends_with("+json") => Ok(Some(Format::Json)),
-            _ => Err(Error::UnsupportedContentType {
+        let essence = full.split(';').next().unwrap_or("").trim();
+        // Compared without case, and without allocating: this runs on every callback.
+        let is = |name: &str| essence.eq_ignore_ascii_case(name);
+        let ends = |suffix: &str| {
+            let at = essence.len().checked_sub(suffix.len());
+            at.and_then(|at| essence.get(at..))
+                .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
+        };
+        let starts = |prefix: &str| {
+            essence
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        };
+        if essence.is_empty() || is("text/plain") || is("application/octet-stream") {
+            Ok(None)
+        } else if is("application/json") || is("text/json") {
+            Ok(Some(Format::Json))
+        } else if is("application/x-www-form-urlencoded") {
+            Ok(Some(Format::Form))
+        } else if starts("application/") && ends("+json") {
+            Ok(Some(Format::Json))
+        } else {
+            Err(Error::UnsupportedContentType {
                 content_type: full.to_owned(),
-            }),
+            })
         }
     }
 
