@@ -10,9 +10,18 @@ pub const DEFAULT_TOLERANCE_SECONDS: u64 = 300;
 
 /// The three values in the order ZEGO hashes them: sorted as byte strings.
 fn sorted<'a>(secret: &'a str, timestamp: &'a str, nonce: &'a str) -> [&'a str; 3] {
-    let mut parts = [secret, timestamp, nonce];
-    parts.sort_unstable();
-    parts
+    // Three compare-and-swaps (a general sort would add kilobytes to the wasm for three items).
+    let [mut a, mut b, mut c] = [secret, timestamp, nonce];
+    if b < a {
+        std::mem::swap(&mut a, &mut b);
+    }
+    if c < b {
+        std::mem::swap(&mut b, &mut c);
+    }
+    if b < a {
+        std::mem::swap(&mut a, &mut b);
+    }
+    [a, b, c]
 }
 
 fn digest(secret: &str, timestamp: &str, nonce: &str) -> [u8; 20] {
@@ -116,6 +125,22 @@ mod tests {
             sign("secret", "1470820198", "123412"),
             "5bd59fd62953a8059fb7eaba95720f66d19e4517"
         );
+    }
+
+    #[test]
+    fn sorts_any_order_of_three() {
+        let (x, y, z) = ("a", "b", "c");
+        for [p, q, r] in [
+            [x, y, z],
+            [x, z, y],
+            [y, x, z],
+            [y, z, x],
+            [z, x, y],
+            [z, y, x],
+        ] {
+            assert_eq!(sorted(p, q, r), [x, y, z]);
+        }
+        assert_eq!(sorted("b", "a", "a"), ["a", "a", "b"]);
     }
 
     #[test]

@@ -504,10 +504,38 @@ fn name_hash(name: &str) -> u32 {
 #[cold]
 fn check_unique(members: &[(Cow<'_, str>, Value<'_>)], at: usize) -> Result<()> {
     let mut names: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).collect();
-    names.sort_unstable();
+    heap_sort(&mut names);
     match names.windows(2).find(|w| w[0] == w[1]) {
         Some(w) => fail(Code::DuplicateField(w[0].to_owned()), at),
         None => Ok(()),
+    }
+}
+
+/// Sorts in O(n log n) without the standard sort's code (a few kilobytes of wasm, for a
+/// check that only large objects need).
+fn heap_sort(names: &mut [&str]) {
+    fn sift_down(names: &mut [&str], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && names[child] < names[child + 1] {
+                child += 1;
+            }
+            if names[root] >= names[child] {
+                return;
+            }
+            names.swap(root, child);
+            root = child;
+        }
+    }
+    for start in (0..names.len() / 2).rev() {
+        sift_down(names, start, names.len());
+    }
+    for end in (1..names.len()).rev() {
+        names.swap(0, end);
+        sift_down(names, 0, end);
     }
 }
 
@@ -737,5 +765,29 @@ mod flat {
             depth: MAX_DEPTH,
         };
         p.string().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heap_sort_sorts() {
+        let mut names = ["m", "b", "z", "a", "m", "", "zz", "c"];
+        let mut expected = names;
+        expected.sort_unstable();
+        heap_sort(&mut names);
+        assert_eq!(names, expected);
+        let mut none: [&str; 0] = [];
+        heap_sort(&mut none);
+    }
+
+    #[test]
+    fn repeated_names_in_large_objects_are_found() {
+        let mut body = (0..40).map(|i| format!(r#""k{i}":1"#)).collect::<Vec<_>>();
+        body.push(r#""k7":2"#.to_owned());
+        let e = parse(&format!("{{{}}}", body.join(","))).unwrap_err();
+        assert!(e.to_string().contains("duplicate field `k7`"), "{e}");
     }
 }
