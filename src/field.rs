@@ -186,9 +186,22 @@ impl FromValue for Vec<String> {
                 .map(Some),
             // Form data carries an array as repeated keys (handled above), as one key, or
             // as a JSON array inside one value.
-            Value::String(s) if s.trim_start().starts_with('[') => serde_json::from_str(&s)
-                .map(Some)
-                .map_err(|e| Error::invalid(field, format!("not a JSON array of strings: {e}"))),
+            Value::String(s) if s.trim_start().starts_with('[') => {
+                let not_strings = |reason: String| {
+                    Error::invalid(field, format!("not a JSON array of strings: {reason}"))
+                };
+                match crate::body::json::parse_value(&s).map_err(|e| not_strings(e.to_string()))? {
+                    Value::Array(items) => items
+                        .into_iter()
+                        .map(|item| match item {
+                            Value::String(s) => Ok(s.into_owned()),
+                            other => Err(not_strings(format!("an item is {}", other.kind()))),
+                        })
+                        .collect::<Result<_, _>>()
+                        .map(Some),
+                    other => Err(not_strings(format!("it is {}", other.kind()))),
+                }
+            }
             Value::String(s) if s.is_empty() => Ok(Some(Vec::new())),
             Value::String(s) => Ok(Some(vec![s.into_owned()])),
             other => Err(wrong_type(field, "an array of strings", &other)),
@@ -384,6 +397,14 @@ mod tests {
         let json = Vec::<String>::from_value("u", s(r#"["a","b"]"#)).unwrap();
         assert_eq!(json, Some(vec!["a".to_string(), "b".to_string()]));
         assert!(Vec::<String>::from_value("u", s("[1,")).is_err());
+        let escaped = Vec::<String>::from_value("u", s(r#" ["a\"b", "\u4e2d"] "#)).unwrap();
+        assert_eq!(escaped, Some(vec!["a\"b".to_string(), "中".to_string()]));
+        let e = Vec::<String>::from_value("u", s("[1]")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid field `u`: not a JSON array of strings: an item is a number"
+        );
+        assert!(Vec::<String>::from_value("u", s(r#"["a"] x"#)).is_err());
         assert!(Vec::<String>::from_value("u", Value::Array(vec![Value::Null])).is_err());
     }
 

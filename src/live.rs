@@ -90,6 +90,7 @@ use crate::field::{Codec, Id64};
 use crate::Error;
 
 pub mod driver;
+mod read;
 pub use driver::{decide, decide_all, decide_scanned, plan, KeyWrite, Plan, Records};
 
 /// How long a tombstone is kept, in seconds: 24 hours.

@@ -125,8 +125,10 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
     let words = HEADER + 3 * fields.len();
     out.clear();
     out.resize(words, 0);
-    // The member each field was given by, if any.
-    let mut given = [u32::MAX; 64];
+    // The fields given so far, and the members that gave the signed ones (timestamp, nonce,
+    // signature: the envelope's third to fifth fields).
+    let mut seen = 0u64;
+    let mut signed_by = [usize::MAX; 3];
     let mut extras = Vec::new();
     let mut codec = None;
     // Bodies list their fields in the schema's order, mostly: look there first.
@@ -142,10 +144,13 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
             continue;
         };
         next = i + 1;
-        if given[i] != u32::MAX {
+        if seen & (1 << i) != 0 {
             return None;
         }
-        given[i] = j as u32;
+        seen |= 1 << i;
+        if (2..5).contains(&i) {
+            signed_by[i - 2] = j;
+        }
         let (start, end) = m.value;
         let (mode, span) = match (fields[i].kind, m.shape) {
             (Kind::Strings, Shape::Null) => (mode::EMPTY, m.value),
@@ -217,7 +222,7 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
 
     // The envelope's signed values: a string without escapes or a number.
     let signed = |i: usize| {
-        let m = members.get(given[i] as usize)?;
+        let m = members.get(signed_by[i - 2])?;
         matches!(m.shape, Shape::Str | Shape::Number).then(|| value(m))
     };
     let (timestamp, nonce, signature) = (signed(2)?, signed(3)?, signed(4)?);

@@ -300,7 +300,7 @@ fn callback_from_json(json: &str) -> Result<Callback, JsValue> {
 
 fn stored_from_json(json: Option<String>) -> Result<Option<live::Stored>, JsValue> {
     json.map(|text| {
-        serde_json::from_str(&text).map_err(|e| {
+        live::Stored::from_json(&text).map_err(|e| {
             throw(Error::InvalidOption {
                 name: "record".to_owned(),
                 reason: format!("not a stored live-list record: {e}"),

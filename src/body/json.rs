@@ -70,7 +70,7 @@ impl fmt::Display for Code {
 
 /// A syntax error and the byte it was found at.
 #[derive(Debug)]
-pub(super) struct SyntaxError {
+pub(crate) struct SyntaxError {
     code: Code,
     line: usize,
     column: usize,
@@ -102,18 +102,41 @@ pub(super) fn parse(text: &str) -> std::result::Result<Fields<'_>, SyntaxError> 
         pos: 0,
         depth: MAX_DEPTH,
     };
-    p.document().map_err(|e| {
-        let (code, at) = *e;
-        // The 1-based line and column of the byte at `at`, as serde_json counts them.
-        let before = &text.as_bytes()[..at.min(text.len())];
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let line = 1 + before[..line_start].iter().filter(|&&b| b == b'\n').count();
-        let column = (at + 1).min(text.len()) - line_start;
-        SyntaxError { code, line, column }
-    })
+    let fields = p.document();
+    fields.map_err(|e| located(text, *e))
+}
+
+/// Parses `text`, which must hold one JSON value of any kind and nothing else but whitespace.
+pub(crate) fn parse_value(text: &str) -> std::result::Result<Value<'_>, SyntaxError> {
+    let mut p = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        depth: MAX_DEPTH,
+    };
+    let value = (|| {
+        p.skip_whitespace();
+        let value = p.value()?;
+        p.skip_whitespace();
+        if p.pos < p.bytes.len() {
+            return fail(Code::TrailingCharacters, p.pos);
+        }
+        Ok(value)
+    })();
+    value.map_err(|e| located(text, *e))
+}
+
+/// An error with the line and column of the byte it was found at.
+fn located(text: &str, (code, at): (Code, usize)) -> SyntaxError {
+    // The 1-based line and column of the byte at `at`, as serde_json counts them.
+    let before = &text.as_bytes()[..at.min(text.len())];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = 1 + before[..line_start].iter().filter(|&&b| b == b'\n').count();
+    let column = (at + 1).min(text.len()) - line_start;
+    SyntaxError { code, line, column }
 }
 
 struct Parser<'a> {
