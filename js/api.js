@@ -53,9 +53,19 @@ function unescaped(json) {
 }
 function spanList(t, s, w) {
   if (s[w] !== 9) return spanValue(t, s[w], s[w + 1], s[w + 2]);
-  const list = [];
-  for (let i = s[w + 1], n = s[w + 2]; n > 0; n--, i += 3) list.push(s[i] === 1 ? t.slice(s[i + 1], s[i + 2]) : JSON.parse(t.slice(s[i + 1], s[i + 2])));
-  return list;
+  // Each item is a mode, start and end, like a field's: spanText reads it.
+  const i = s[w + 1];
+  switch (s[w + 2]) {
+    case 1:
+      return [spanText(t, s, i)];
+    case 2:
+      return [spanText(t, s, i), spanText(t, s, i + 3)];
+    default: {
+      const list = [];
+      for (let j = i, n = s[w + 2]; n > 0; n--, j += 3) list.push(spanText(t, s, j));
+      return list;
+    }
+  }
 }
 function spanExtra(t, s) {
   const extra = {};
@@ -182,6 +192,7 @@ function makeApi(raw) {
   function verifyOne(secret, ts, n, sig) {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     const view = scratchView(3 * (secret.length + ts.length + n.length + sig.length));
+    head = null; // what receivePacked left at the start is overwritten
     const a = put(view, 0, secret);
     const b = put(view, a, ts);
     const c = put(view, a + b, n);
@@ -218,10 +229,13 @@ function makeApi(raw) {
   let spans = new Int32Array(0);
   const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
-  // The body, one or two secrets and the Content-Type go into the scratch buffer, in that
-  // order, and cross as their lengths in one call. The callback comes back as spans of the
-  // body, which this side already holds as a string; any other outcome (form data, an
-  // unknown event, an error) as JSON.
+  // One or two secrets, the Content-Type and the body go into the scratch buffer, in that
+  // order, and cross as their lengths in one call. The texts before the body are mostly the
+  // same from one call to the next: they stay in place until one of them changes (or another
+  // function writes there), and the body goes after them. The callback comes back as spans
+  // of the body, which this side already holds as a string; any other outcome (form data,
+  // an unknown event, an error) as JSON.
+  let head = null; // { view, secret, second, ct, a, b, c, body: the view after them }
   function receivePacked(body, secret, second, ct, now, tolerance, limit) {
     let bytes, size;
     if (typeof body === "string") {
@@ -233,25 +247,26 @@ function makeApi(raw) {
       size = bytes.byteLength;
     }
     const view = scratchView(size + 3 * (secret.length + (second === undefined ? 0 : second.length) + (ct === undefined ? 0 : ct.length)));
+    if (head === null || head.view !== view || head.secret !== secret || head.second !== second || head.ct !== ct) {
+      const a = put(view, 0, secret);
+      const b = second === undefined ? -1 : put(view, a, second);
+      const c = ct === undefined ? -1 : put(view, a + Math.max(b, 0), ct);
+      const at = a + Math.max(b, 0) + Math.max(c, 0);
+      head = { view, secret, second, ct, a, b, c, at, body: view.subarray(at) };
+    }
     let d;
-    if (bytes === undefined) d = encoder.encodeInto(body, view).written;
+    if (bytes === undefined) d = encoder.encodeInto(body, head.body).written;
     else {
-      view.set(bytes);
+      head.body.set(bytes);
       d = size;
     }
-    const a = put(view, d, secret);
-    let at = d + a;
-    let b = -1;
-    let c = -1;
-    if (second !== undefined) at += b = put(view, at, second);
-    if (ct !== undefined) c = put(view, at, ct);
-    const event = raw.receivePacked(d, a, b, c, now, tolerance, limit);
+    const event = raw.receivePacked(head.a, head.b, head.c, d, now, tolerance, limit);
     if (event >= 0) {
       // Spans are in UTF-16 units of the body as received: a string with lone surrogates
       // was received as its UTF-8 (U+FFFD for each), so it is read back from that.
       let t = body;
       if (bytes !== undefined || (d !== body.length && !(body.isWellFormed?.() ?? false))) {
-        t = decoder.decode(view.subarray(0, d));
+        t = decoder.decode(head.body.subarray(0, d));
       }
       if (spans.length === 0) spans = new Int32Array(memory.buffer, spansAt);
       return BUILDERS[event](t, spans);

@@ -178,18 +178,18 @@ pub fn spans_address() -> *const i32 {
 }
 
 /// `receive(body, options)` with its texts packed into the [`scratch`] buffer by their byte
-/// lengths: the body, the first secret, the second (`-1`: none), the Content-Type (`-1`:
-/// none). Returns the event's index in the schemas when
-/// the callback is described by spans (see [`spans`]); `-1` when [`take_result`] holds its
-/// JSON; `-2` when it holds the error's.
+/// lengths: the first secret, the second (`-1`: none), the Content-Type (`-1`: none), the
+/// body. Returns the event's index in the schemas when the callback is described by spans
+/// (see [`spans`]); `-1` when [`take_result`] holds its JSON; `-2` when it holds the
+/// error's.
 #[wasm_bindgen(js_name = receivePacked)]
 // Numbers only cross here, by design: one per packed text, and the receive's options.
 #[allow(clippy::too_many_arguments)]
 pub fn receive_packed(
-    body_len: usize,
     secret_len: usize,
     second_len: i32,
     content_type_len: i32,
+    body_len: usize,
     now: f64,
     tolerance_seconds: f64,
     max_body_bytes: f64,
@@ -205,12 +205,12 @@ pub fn receive_packed(
         fn text(bytes: &[u8]) -> &str {
             std::str::from_utf8(bytes).unwrap_or_default()
         }
-        let body = take(body_len);
         let secret = text(take(secret_len));
         let second = usize::try_from(second_len).ok().map(|len| text(take(len)));
         let content_type = usize::try_from(content_type_len)
             .ok()
             .map(|len| text(take(len)));
+        let body = take(body_len);
         let secrets: &[&str] = match &second {
             Some(second) => &[secret, second],
             None => &[secret],

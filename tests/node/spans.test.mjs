@@ -265,6 +265,31 @@ test("a string with a lone surrogate is read as the UTF-8 it was received as", (
   assert.equal(zego.receive(body, { secret: SECRET, now: NOW }).task_id, "t\ufffdx");
 });
 
+test("the texts kept in wasm memory between calls follow each change of secret or type", () => {
+  const f = signedFixtures.find((x) => x.file === "signed/stream_create.json");
+  const body = readFileSync(join(fixturesDir, f.file), "utf8");
+  const { timestamp, nonce, signature } = JSON.parse(body);
+  const ok = { secret: SECRET, now: f.now };
+  const steps = [
+    () => zego.receive(body, ok).event,
+    () => outcome(() => zego.receive(body, { ...ok, secret: "other" })).code,
+    () => zego.receive(body, ok).event,
+    () => zego.verifySignature(SECRET, timestamp, nonce, signature),
+    () => zego.receive(body, { ...ok, contentType: "application/json" }).event,
+    () => outcome(() => zego.receive(body, { ...ok, contentType: "application/xml" })).code,
+    () => zego.receive(body, { ...ok, secret: ["other", SECRET] }).event,
+    () => outcome(() => zego.receive(body, { ...ok, secret: [SECRET.slice(1), "other"] })).code,
+    () => zego.receive(Buffer.from(body), ok).event,
+    () => zego.verifySignature("other", timestamp, nonce, signature),
+    () => zego.receive(body, ok).event,
+  ];
+  const expected = [
+    "stream_create", "invalid_signature", "stream_create", true, "stream_create",
+    "unsupported_content_type", "stream_create", "invalid_signature", "stream_create", false, "stream_create",
+  ];
+  for (let round = 0; round < 3; round++) assert.deepEqual(steps.map((step) => step()), expected);
+});
+
 test("the comparison ran", () => {
   assert.ok(compared > 9000, `${compared} comparisons`);
 });
