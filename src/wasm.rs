@@ -1,9 +1,11 @@
 //! The npm module's bindings: thin wasm-bindgen functions over the core.
 //!
 //! They are wrapped by `js/api.js`, which validates arguments, reads the clock and turns a
-//! thrown error (the JSON of [`Error`]) into a `ZegoCallbackError`. Callbacks cross as JSON
-//! text, which `JSON.parse` turns into an object faster than building it field by field;
-//! 64-bit ids are strings in that JSON, so no digit is lost.
+//! thrown error (the JSON of [`Error`]) into a `ZegoCallbackError`. `receive` crosses as
+//! numbers only: its texts packed into a scratch buffer in wasm memory, its result as spans
+//! of the body (see [`spans`]), from which JS builds the object. Everything else, and a
+//! callback the spans do not describe, crosses as JSON text for `JSON.parse`; 64-bit ids are
+//! strings in it, so no digit is lost either way.
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
