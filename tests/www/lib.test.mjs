@@ -11,7 +11,7 @@ import { fieldRows } from "../../www/lib/fields.mjs";
 import { analyzeSignature, humanDuration, secretList, signingParts, timestampAge } from "../../www/lib/check.mjs";
 import { buildBody, ComposeError, curlCommand, editorRows, randomNonce, shellQuote, signRows } from "../../www/lib/compose.mjs";
 import { hasLiveList, replay, sameList, sampleHistory, shuffledOrder } from "../../www/lib/history.mjs";
-import { applyFrame, emptyFeed, feedMixes, feedStreams, probeUrl, refusal, spanText, subscribeUrl, timeline } from "../../www/lib/feed.mjs";
+import { applyFrame, emptyFeed, feedMixes, feedStreams, probeUrl, refusal, spanText, subscribeUrl, tickText, ticks, timeline } from "../../www/lib/feed.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const fixtures = join(root, "tests", "fixtures");
@@ -269,4 +269,16 @@ test("feed: why a subscription was refused, from the Worker's answer over plain 
   assert.match(refusal({ status: 502, body: null }).title, /HTTP 502$/);
   assert.match(refusal(null).lines[0], /could not be reached/);
   assert.deepEqual([spanText(999), spanText(61_000), spanText(3_725_000), spanText(-5)], ["0 s", "1 min 1 s", "1 h 2 min", "0 s"]);
+});
+
+test("feed: the axis marks round times, a handful of them", () => {
+  const from = Date.UTC(2026, 10, 24, 17, 52, 3, 477);
+  const marks = ticks(from, from + 64_000);
+  assert.deepEqual(marks.map((t) => tickText(t.at, t.step)), ["17:52:15", "17:52:30", "17:52:45", "17:53:00"]);
+  assert.ok(marks.every((t) => t.left > 0 && t.left < 100));
+  assert.deepEqual(ticks(0, 3 * 3600_000).map((t) => tickText(t.at, t.step)), ["00:00", "01:00", "02:00", "03:00"]);
+  const days = ticks(Date.UTC(2026, 10, 20, 6), Date.UTC(2026, 10, 30));
+  assert.deepEqual(days.map((t) => tickText(t.at, t.step)), ["11-21", "11-23", "11-25", "11-27", "11-29"]);
+  assert.deepEqual(ticks(5, 5), []);
+  assert.ok(ticks(0, 500).length <= 6);
 });

@@ -122,7 +122,7 @@ const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
  */
 export function timeline(feed, now, { limit = 200 } = {}) {
   const bars = feed.bars.slice(-limit);
-  if (!bars.length) return { from: null, to: now, rooms: [] };
+  if (!bars.length) return { from: null, to: now, ticks: [], rooms: [] };
   const from = Math.min(...bars.map((b) => b.start));
   const to = Math.max(now, ...bars.map((b) => b.end ?? b.start));
   const span = Math.max(1, to - from);
@@ -138,6 +138,7 @@ export function timeline(feed, now, { limit = 200 } = {}) {
   return {
     from,
     to,
+    ticks: ticks(from, to),
     rooms: [...rooms.entries()]
       .sort(([a], [b]) => cmp(a, b))
       .map(([room_id, lanes]) => ({
@@ -201,4 +202,29 @@ export function refusal(answer, { appid } = {}) {
   if (error?.message) lines.push(`${error.message}${error.field ? ` (field ${error.field})` : ""}`);
   lines.push(HINTS[status] ?? "The Worker answered, but not with a WebSocket: check the Worker URL.");
   return { title: `Could not subscribe: HTTP ${status}${code}`, lines };
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const STEPS = [1, 2, 5, 10, 15, 30].map((n) => n * SECOND).concat([1, 2, 5, 10, 15, 30].map((n) => n * MINUTE), [1, 2, 3, 6, 12, 24].map((n) => n * HOUR));
+
+/**
+ * Round times between `from` and `to` to mark on the axis, at most `max`: `{ at, left }`
+ * (left in percent), on whole multiples of a step of 1 s to a day (then whole days), UTC.
+ */
+export function ticks(from, to, max = 6) {
+  const span = to - from;
+  if (!(span > 0)) return [];
+  const step = STEPS.find((s) => span / s < max) ?? Math.ceil(span / (max - 1) / (24 * HOUR)) * 24 * HOUR;
+  const out = [];
+  for (let at = Math.ceil(from / step) * step; at <= to; at += step) out.push({ at, left: ((at - from) / span) * 100, step });
+  return out;
+}
+
+/** A tick's label (UTC): "17:52:30"; "17:52" on a step of whole minutes; "11-24" of days. */
+export function tickText(at, step) {
+  const iso = new Date(at).toISOString();
+  if (step % (24 * HOUR) === 0) return iso.slice(5, 10);
+  return step % MINUTE === 0 ? iso.slice(11, 16) : iso.slice(11, 19);
 }

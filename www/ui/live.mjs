@@ -1,7 +1,7 @@
 // The Live section: a running Worker's live list, pushed over its WebSocket (a snapshot, then
 // each change as the Worker applies it; no polling), as tables and as a timeline per room.
 
-import { applyFrame, emptyFeed, feedMixes, feedStreams, probeUrl, refusal, spanText, subscribeUrl, timeline } from "../lib/feed.mjs";
+import { applyFrame, emptyFeed, feedMixes, feedStreams, probeUrl, refusal, spanText, subscribeUrl, tickText, timeline } from "../lib/feed.mjs";
 import { $, badge, empty, errorBox, fill, h, isoTime } from "./dom.mjs";
 import { mixesTable, streamsTable } from "./lists.mjs";
 
@@ -46,6 +46,13 @@ function barLabel(b, now) {
 const geometry = (b) => `left:${b.left.toFixed(3)}%;width:${b.width.toFixed(3)}%`;
 const barsOf = (line) => line.rooms.flatMap((room) => room.lanes.flatMap((lane) => lane.bars));
 
+/** The faint vertical lines of the axis's round times, behind a lane's bars. */
+const gridLines = (line) => line.ticks.map((t) => h("div", { class: "timeline-gridline", style: `left:${t.left.toFixed(3)}%` }));
+
+/** The axis's round times, under the lanes. */
+const scaleMarks = (line) =>
+  line.ticks.map((t) => h("span", { class: `timeline-tick${t.left > 92 ? " end" : ""}`, style: `left:${t.left.toFixed(3)}%` }, tickText(t.at, t.step)));
+
 /** Draws the timeline: per room, a lane per stream, a bar per session from its create to its end. */
 function drawTimeline(feed, now) {
   const line = timeline(feed, now);
@@ -81,10 +88,19 @@ function drawTimeline(feed, now) {
             "div",
             { class: "timeline-row" },
             h("div", { class: "timeline-label", title: lane.stream_id }, h("code", {}, lane.stream_id)),
-            h("div", { class: "timeline-track" }, lane.bars.map(bar)),
+            h("div", { class: "timeline-track" }, h("div", { class: "timeline-grid", "aria-hidden": "true" }, gridLines(line)), lane.bars.map(bar)),
           ),
         ),
       ),
+    ),
+    h("div", { class: "timeline-scale", "aria-hidden": "true" }, scaleMarks(line)),
+    h(
+      "p",
+      { class: "timeline-legend" },
+      h("span", { class: "timeline-swatch open" }),
+      " live, growing until now · ",
+      h("span", { class: "timeline-swatch" }),
+      " ended · a bar per room session, labelled with its room_session_id; point at one for its times (UTC)",
     ),
   );
 }
@@ -115,6 +131,9 @@ function advanceTimeline(chart, feed, now) {
   const to = chart.querySelector(".timeline-to");
   if (from) from.textContent = isoTime(line.from);
   if (to) to.textContent = `${isoTime(line.to)} (now)`;
+  for (const grid of chart.querySelectorAll(".timeline-grid")) fill(grid, gridLines(line));
+  const scale = chart.querySelector(".timeline-scale");
+  if (scale) fill(scale, scaleMarks(line));
 }
 
 export function setupLive() {
@@ -128,6 +147,8 @@ export function setupLive() {
   const list = $("#live-result");
   const chart = $("#live-timeline");
 
+  const idle = () => fill(chart, empty("Connect to draw each room's streams on a timeline."));
+  idle();
   urlInput.value = defaultWorkerUrl();
   if (isLoopback(location)) token.value = DEV_TOKEN;
 
@@ -176,7 +197,7 @@ export function setupLive() {
     feed = emptyFeed();
     fill(status, h("p", { class: "muted" }, `Connecting to ${shown}…`));
     fill(list);
-    fill(chart);
+    idle();
     connect.disabled = true;
     disconnect.disabled = false;
     const ws = new WebSocket(url);
