@@ -11,7 +11,7 @@ import { fieldRows } from "../../www/lib/fields.mjs";
 import { analyzeSignature, humanDuration, secretList, signingParts, timestampAge } from "../../www/lib/check.mjs";
 import { buildBody, ComposeError, curlCommand, editorRows, randomNonce, shellQuote, signRows } from "../../www/lib/compose.mjs";
 import { hasLiveList, replay, sameList, sampleHistory, shuffledOrder } from "../../www/lib/history.mjs";
-import { applyFrame, emptyFeed, feedMixes, feedStreams, subscribeUrl, timeline } from "../../www/lib/feed.mjs";
+import { applyFrame, emptyFeed, feedMixes, feedStreams, probeUrl, refusal, spanText, subscribeUrl, tickText, ticks, timeline } from "../../www/lib/feed.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const fixtures = join(root, "tests", "fixtures");
@@ -239,4 +239,46 @@ test("feed: the timeline places each room's bars on one axis up to now", () => {
   applyFrame(feed, { type: "change", at: 900, kind: "stream", room_id: "b", stream_id: "z", record: { state: "live", stream: { room_id: "b", stream_id: "z", room_session_id: "1", create_time_ms: 800 } } });
   assert.deepEqual(timeline(feed, 1000).rooms[1].lanes.map((l) => l.stream_id), ["x", "z"]);
   assert.deepEqual(timeline(emptyFeed(), 5).rooms, []);
+});
+
+test("feed: a later session's bar cuts short the one its room's close ended late", () => {
+  const feed = emptyFeed();
+  const live = (session, t) => ({ state: "live", stream: { room_id: "r", stream_id: "host", room_session_id: session, create_time_ms: t } });
+  applyFrame(feed, { type: "snapshot", at: 0, streams: [] });
+  applyFrame(feed, { type: "change", at: 100, kind: "stream", room_id: "r", stream_id: "host", record: live("7", 100) });
+  // room_close applied at 900, though the next session's create says it was over by 500.
+  applyFrame(feed, { type: "change", at: 900, kind: "stream", room_id: "r", stream_id: "host", record: { state: "closed", version: { kind: "create", time_ms: 100 } } });
+  applyFrame(feed, { type: "change", at: 950, kind: "stream", room_id: "r", stream_id: "host", record: live("8", 500) });
+  assert.deepEqual(feed.bars.map((b) => [b.id, b.room_session_id, b.start, b.end]), [[1, "7", 100, 500], [2, "8", 500, null]]);
+});
+
+test("feed: why a subscription was refused, from the Worker's answer over plain HTTP", () => {
+  assert.equal(String(probeUrl("wss://w.example/rooms/a%3Ab/subscribe?appid=1&token=t")), "https://w.example/rooms/a%3Ab/subscribe?appid=1&token=t");
+  assert.equal(String(probeUrl("ws://127.0.0.1:8787/subscribe")), "http://127.0.0.1:8787/subscribe");
+  const unauthorized = refusal({ status: 401, body: { error: { code: "unauthorized", message: "unauthorized: a valid bearer token is required" } } });
+  assert.equal(unauthorized.title, "Could not subscribe: HTTP 401 unauthorized");
+  assert.equal(unauthorized.lines[0], "unauthorized: a valid bearer token is required");
+  assert.match(unauthorized.lines[1], /READ_TOKEN/);
+  const field = refusal({ status: 400, body: { error: { code: "invalid_field", message: "appid: name the app", field: "appid" } } });
+  assert.equal(field.title, "Could not subscribe: HTTP 400 invalid_field");
+  assert.equal(field.lines[0], "appid: name the app (field appid)");
+  // 426: the token passed (the Worker checks it first); the app is checked after the upgrade.
+  assert.match(refusal({ status: 426, body: null }, { appid: "" }).title, /App ID needed/);
+  assert.match(refusal({ status: 426, body: null }, { appid: "1" }).lines[0], /accepts the token/);
+  assert.match(refusal({ status: 404, body: { error: { code: "not_found", message: "not found" } } }).lines[1], /Worker URL/);
+  assert.match(refusal({ status: 502, body: null }).title, /HTTP 502$/);
+  assert.match(refusal(null).lines[0], /could not be reached/);
+  assert.deepEqual([spanText(999), spanText(61_000), spanText(3_725_000), spanText(-5)], ["0 s", "1 min 1 s", "1 h 2 min", "0 s"]);
+});
+
+test("feed: the axis marks round times, a handful of them", () => {
+  const from = Date.UTC(2026, 10, 24, 17, 52, 3, 477);
+  const marks = ticks(from, from + 64_000);
+  assert.deepEqual(marks.map((t) => tickText(t.at, t.step)), ["17:52:15", "17:52:30", "17:52:45", "17:53:00"]);
+  assert.ok(marks.every((t) => t.left > 0 && t.left < 100));
+  assert.deepEqual(ticks(0, 3 * 3600_000).map((t) => tickText(t.at, t.step)), ["00:00", "01:00", "02:00", "03:00"]);
+  const days = ticks(Date.UTC(2026, 10, 20, 6), Date.UTC(2026, 10, 30));
+  assert.deepEqual(days.map((t) => tickText(t.at, t.step)), ["11-21", "11-23", "11-25", "11-27", "11-29"]);
+  assert.deepEqual(ticks(5, 5), []);
+  assert.ok(ticks(0, 500).length <= 6);
 });

@@ -68,7 +68,7 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
   const page = await context.newPage();
   // The Worker itself (workerd, real local Durable Objects and KV) for the Live section,
   // with the development read token the page offers on a loopback origin.
-  const { BIG_SESSION, callback, startWorker, streamClose, streamCreate } = await import("../worker/harness.mjs");
+  const { BIG_SESSION, callback, mixStart, roomClose, startWorker, streamClose, streamCreate } = await import("../worker/harness.mjs");
   const worker = await startWorker({ port: 0, bindings: { ZEGO_CALLBACK_SECRET: "page-secret", READ_TOKEN: "zego-dev-read-token" } });
   t.after(() => worker.dispose());
   const post = async (event, fields) => {
@@ -76,7 +76,11 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
     assert.equal(res.status, 200, await res.text());
   };
   // Subscriptions this test refuses on purpose; their console lines are expected.
-  const expectedFailures = [/WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/subscribe\?appid=1' failed/];
+  // (The socket's refusal, then the page's plain GET of the same URL that reads the reason.)
+  const expectedFailures = [
+    /WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/subscribe\?(appid=1|token=zego-dev-read-token)' failed/,
+    /Failed to load resource: the server responded with a status of (401|426) /,
+  ];
   const errors = [];
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   page.on("console", (msg) => {
@@ -230,24 +234,52 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
     await shot("07-replay", page.locator("#replay"));
   });
 
-  await t.test("live: the Worker's list and timeline follow its callbacks, pushed; a refusal explained", async () => {
+  await t.test("live: the Worker's list and timeline follow its callbacks, pushed; refusals explained", async () => {
     assert.equal(await page.inputValue("#live-url"), origin);
+    assert.equal(await page.inputValue("#live-appid"), "1");
     assert.equal(await page.inputValue("#live-token"), "zego-dev-read-token", "offered on a loopback origin");
     const room = "room-live";
-    await post("stream_create", streamCreate({ room, session: BIG_SESSION, stream: "early", seq: 1, t: Date.now() - 60_000 }));
+    const now = Date.now();
+    await post("stream_create", streamCreate({ room, session: BIG_SESSION, stream: "early", seq: 1, t: now - 60_000 }));
+    const status = () => page.locator("#live-status").textContent();
 
+    // Without the token: the Worker's own 401, not a guess.
     await page.fill("#live-url", worker.url.origin);
     await page.fill("#live-token", "");
     await page.click("#live-connect");
     await page.locator("#live-status .error-box").waitFor();
-    assert.match(await page.locator("#live-status").textContent(), /Could not subscribe.*token \(READ_TOKEN\)/s);
+    assert.match(await status(), /Could not subscribe: HTTP 401 unauthorized/);
+    assert.match(await status(), /a valid bearer token is required.*READ_TOKEN/s);
+    await shot("08-live-401", page.locator("#live"));
 
+    // With the token but no App ID, on a Worker that takes callbacks for any app.
     await page.fill("#live-token", "zego-dev-read-token");
+    await page.fill("#live-appid", "");
+    await page.click("#live-connect");
+    await page.locator("#live-status .error-box").waitFor();
+    assert.match(await status(), /App ID needed.*accepts the token/s);
+
+    await page.fill("#live-appid", "1");
     await page.click("#live-connect");
     await page.locator("#live-status .badge.ok").waitFor();
     await page.locator("#live-result tbody tr").first().waitFor();
+    assert.match(await status(), /Snapshot at .*1 live stream/);
+    // The 64-bit room session id, digit for digit, in the table and on the bar.
     assert.match(await page.locator("#live-result tbody").innerText(), new RegExp(`${room}\tearly\t${BIG_SESSION}\t1`));
-    assert.equal(await page.locator(`.timeline-group[data-room="${room}"] .timeline-bar.open`).count(), 1);
+    const early = page.locator(`.timeline-group[data-room="${room}"] .timeline-bar[data-stream="early"]`);
+    assert.equal(await early.count(), 1);
+    assert.ok(await early.evaluate((e) => e.classList.contains("open")));
+    assert.match(await early.getAttribute("aria-label"), new RegExp(`${room} / early, session ${BIG_SESSION}: .* to now \\(live\\), 1 min`));
+    assert.equal(await early.textContent(), BIG_SESSION);
+
+    // The open bar grows with the clock, in place: the same element, wider, its text updated.
+    const drawn = await early.elementHandle();
+    const label = () => drawn.evaluate((e) => [e.isConnected, e.title]);
+    const [, before] = await label();
+    await page.waitForTimeout(2100);
+    const [connected, after] = await label();
+    assert.ok(connected, "the bar was updated, not redrawn");
+    assert.notEqual(after, before, "the open bar's length moved on");
 
     // No reload, no polling: the page changes as the Worker applies each callback.
     await post("stream_create", streamCreate({ room, session: BIG_SESSION, stream: "late", seq: 1, t: Date.now() - 30_000 }));
@@ -256,16 +288,52 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
       const rows = [...document.querySelectorAll("#live-result tbody tr")].map((tr) => tr.cells[1]?.textContent);
       return rows.length === 1 && rows[0] === "late";
     });
-    const bars = await page
-      .locator(`.timeline-group[data-room="${room}"] .timeline-bar`)
-      .evaluateAll((els) => els.map((e) => [e.dataset.stream, e.dataset.session, e.classList.contains("open")]));
-    assert.deepEqual(bars, [
+    const barsOf = (r) =>
+      page.locator(`.timeline-group[data-room="${r}"] .timeline-bar`).evaluateAll((els) => els.map((e) => [e.dataset.stream, e.dataset.session, e.classList.contains("open")]));
+    assert.deepEqual(await barsOf(room), [
       ["early", BIG_SESSION, false],
       ["late", BIG_SESSION, true],
     ]);
+
+    // A second room: a stream re-published in a new session is a second bar on its lane;
+    // room_close ends what is still live, at the moment it is applied.
+    const other = "房间:stage";
+    await post("stream_create", streamCreate({ room: other, session: "7", stream: "host", seq: 1, t: Date.now() - 50_000 }));
+    await post("stream_create", streamCreate({ room: other, session: "7", stream: "guest", seq: 1, t: Date.now() - 40_000 }));
+    await post("stream_close", streamClose({ room: other, session: "7", stream: "guest", seq: 2, t: Date.now() - 25_000 }));
+    await post("room_close", roomClose({ room: other, session: "7", t: Date.now() - 20_000 }));
+    await post("stream_create", streamCreate({ room: other, session: "8", stream: "host", seq: 1, t: Date.now() - 5_000 }));
+    await post("mix_start", mixStart({ task: "mix-1", seq: 1 }));
+    await page.waitForFunction(() => document.querySelectorAll(".timeline-bar").length === 5 && document.querySelectorAll("#live-result tbody tr").length === 3);
+    assert.deepEqual(await barsOf(other), [
+      ["guest", "7", false],
+      ["host", "7", false],
+      ["host", "8", true],
+    ]);
+    assert.match(await page.locator("#live-result").innerText(), /mix-1/);
+    await page.waitForTimeout(1100);
     await shot("08-live", page.locator("#live"));
+
+    await post("room_close", roomClose({ room, session: BIG_SESSION, t: Date.now() }));
+    await page.waitForFunction((r) => ![...document.querySelectorAll("#live-result tbody tr")].some((tr) => tr.cells[0]?.textContent === r), room);
+    assert.deepEqual(await barsOf(room), [
+      ["early", BIG_SESSION, false],
+      ["late", BIG_SESSION, false],
+    ]);
+    assert.doesNotMatch(await page.locator(`.timeline-bar[data-stream="late"]`).getAttribute("aria-label"), /now/);
+
+    // One room's socket: its snapshot, and no mixes.
     await page.click("#live-disconnect");
-    assert.match(await page.locator("#live-status").textContent(), /Disconnected/);
+    assert.match(await status(), /Disconnected/);
+    await page.fill("#live-room", other);
+    await page.click("#live-connect");
+    await page.waitForFunction(() => /room 房间:stage/.test(document.querySelector("#live-result caption")?.textContent ?? ""));
+    assert.match(await page.locator("#live-result").innerText(), /host\t8\t1/);
+    assert.doesNotMatch(await page.locator("#live-result").innerText(), /mix-1/);
+    await shot("08-live-room", page.locator("#live"));
+
+    await page.click("#live-disconnect");
+    await page.fill("#live-room", "");
   });
 
   await t.test("a narrow screen: nothing wider than the viewport", async () => {

@@ -22,7 +22,7 @@ const streamKey = (room, stream) => `${room}\u0000${stream}`;
 
 /** An empty feed. */
 export function emptyFeed() {
-  return { appid: null, room: null, at: null, streams: new Map(), mixes: new Map(), bars: [], frames: 0 };
+  return { appid: null, room: null, at: null, streams: new Map(), mixes: new Map(), bars: [], frames: 0, barIds: 0 };
 }
 
 /** A bar of the timeline: one stream of one room session, from its create to its end. */
@@ -34,7 +34,13 @@ function openBar(feed, s) {
     return;
   }
   if (open) open.end = Math.max(open.start, s.create_time_ms);
+  // A stream is live in one session at a time: an earlier session's bar (ended by its
+  // room's close, when that was applied) ends at the latest when the next one starts.
+  for (const b of feed.bars) {
+    if (b.key === key && b.end !== null && b.start <= s.create_time_ms && b.end > s.create_time_ms) b.end = s.create_time_ms;
+  }
   feed.bars.push({
+    id: ++feed.barIds,
     key,
     room_id: s.room_id,
     stream_id: s.stream_id,
@@ -116,7 +122,7 @@ const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
  */
 export function timeline(feed, now, { limit = 200 } = {}) {
   const bars = feed.bars.slice(-limit);
-  if (!bars.length) return { from: null, to: now, rooms: [] };
+  if (!bars.length) return { from: null, to: now, ticks: [], rooms: [] };
   const from = Math.min(...bars.map((b) => b.start));
   const to = Math.max(now, ...bars.map((b) => b.end ?? b.start));
   const span = Math.max(1, to - from);
@@ -132,6 +138,7 @@ export function timeline(feed, now, { limit = 200 } = {}) {
   return {
     from,
     to,
+    ticks: ticks(from, to),
     rooms: [...rooms.entries()]
       .sort(([a], [b]) => cmp(a, b))
       .map(([room_id, lanes]) => ({
@@ -139,4 +146,85 @@ export function timeline(feed, now, { limit = 200 } = {}) {
         lanes: [...lanes.entries()].sort(([a], [b]) => cmp(a, b)).map(([stream_id, list]) => ({ stream_id, bars: list })),
       })),
   };
+}
+
+/** A bar's length in words: "42 s", "3 min 5 s", "2 h 10 min". */
+export function spanText(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** The plain http(s) URL of a subscription: the Worker answers it with its reason to refuse. */
+export function probeUrl(socketUrl) {
+  const url = new URL(socketUrl);
+  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+  return url;
+}
+
+const HINTS = {
+  401: "The read token is missing or wrong: enter the Worker's READ_TOKEN (the development token with .dev.vars.example).",
+  400: "Check the App ID and the room.",
+  403: "This Worker does not receive callbacks for that App ID.",
+  404: "Nothing answers at this path: check the Worker URL.",
+};
+
+/**
+ * Why a subscription was refused, from the Worker's answer to the same URL over plain HTTP
+ * (`{ status, body }`, the body parsed when JSON), or `null` when that could not be fetched.
+ * A browser does not show a script the response that refused a WebSocket; this one does.
+ * Returns `{ title, lines }`.
+ */
+export function refusal(answer, { appid } = {}) {
+  if (!answer) {
+    return {
+      title: "Could not subscribe: no answer",
+      lines: ["The Worker could not be reached at this URL (is it running, and is the URL right?)."],
+    };
+  }
+  const { status, body } = answer;
+  const error = body && typeof body === "object" ? body.error : null;
+  if (status === 426) {
+    // The Worker checks the token before the upgrade, the app after it.
+    return appid
+      ? {
+          title: "Could not subscribe",
+          lines: ["The Worker accepts the token, but the WebSocket did not open (a proxy on the way may not pass WebSockets)."],
+        }
+      : {
+          title: "Could not subscribe: App ID needed",
+          lines: ["The Worker accepts the token, and needs the App ID: it receives callbacks for several apps (or for any)."],
+        };
+  }
+  const code = error?.code ? ` ${error.code}` : "";
+  const lines = [];
+  if (error?.message) lines.push(`${error.message}${error.field ? ` (field ${error.field})` : ""}`);
+  lines.push(HINTS[status] ?? "The Worker answered, but not with a WebSocket: check the Worker URL.");
+  return { title: `Could not subscribe: HTTP ${status}${code}`, lines };
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const STEPS = [1, 2, 5, 10, 15, 30].map((n) => n * SECOND).concat([1, 2, 5, 10, 15, 30].map((n) => n * MINUTE), [1, 2, 3, 6, 12, 24].map((n) => n * HOUR));
+
+/**
+ * Round times between `from` and `to` to mark on the axis, at most `max`: `{ at, left }`
+ * (left in percent), on whole multiples of a step of 1 s to a day (then whole days), UTC.
+ */
+export function ticks(from, to, max = 6) {
+  const span = to - from;
+  if (!(span > 0)) return [];
+  const step = STEPS.find((s) => span / s < max) ?? Math.ceil(span / (max - 1) / (24 * HOUR)) * 24 * HOUR;
+  const out = [];
+  for (let at = Math.ceil(from / step) * step; at <= to; at += step) out.push({ at, left: ((at - from) / span) * 100, step });
+  return out;
+}
+
+/** A tick's label (UTC): "17:52:30"; "17:52" on a step of whole minutes; "11-24" of days. */
+export function tickText(at, step) {
+  const iso = new Date(at).toISOString();
+  if (step % (24 * HOUR) === 0) return iso.slice(5, 10);
+  return step % MINUTE === 0 ? iso.slice(11, 16) : iso.slice(11, 19);
 }

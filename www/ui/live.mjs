@@ -1,7 +1,7 @@
 // The Live section: a running Worker's live list, pushed over its WebSocket (a snapshot, then
 // each change as the Worker applies it; no polling), as tables and as a timeline per room.
 
-import { applyFrame, emptyFeed, feedMixes, feedStreams, subscribeUrl, timeline } from "../lib/feed.mjs";
+import { applyFrame, emptyFeed, feedMixes, feedStreams, probeUrl, refusal, spanText, subscribeUrl, tickText, timeline } from "../lib/feed.mjs";
 import { $, badge, empty, errorBox, fill, h, isoTime } from "./dom.mjs";
 import { mixesTable, streamsTable } from "./lists.mjs";
 
@@ -15,27 +15,59 @@ export function defaultWorkerUrl(loc = location) {
 
 const isLoopback = (loc) => ["127.0.0.1", "localhost", "[::1]"].includes(loc.hostname);
 
-/** Why a socket closed, in words, from its close code. */
-function closeReason(event, everOpen) {
-  if (!everOpen) {
-    return "The Worker refused the subscription or could not be reached. Check the URL, the token (READ_TOKEN) and the App ID (needed when the Worker has several apps, or accepts any).";
-  }
-  return event.reason ? `Closed by the Worker: ${event.reason} (${event.code}).` : `Closed (${event.code}).`;
+/** Why an open socket closed, in words, from its close event. */
+function closeReason(event) {
+  return event.reason ? `Closed by the Worker: ${event.reason} (code ${event.code}).` : `Closed (code ${event.code}).`;
 }
 
-/** Draws the timeline: per room, a lane per stream, a bar from its create to its end. */
+/** What the Worker answers the subscription URL over plain HTTP: `{ status, body }`, or null. */
+async function probe(socketUrl) {
+  try {
+    const res = await fetch(probeUrl(socketUrl), { cache: "no-store", credentials: "omit" });
+    const text = await res.text();
+    let body = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = null;
+    }
+    return { status: res.status, body };
+  } catch {
+    return null;
+  }
+}
+
+/** A bar's text alternative: which stream, which session, from when to when, how long. */
+function barLabel(b, now) {
+  const end = b.open ? now : b.end;
+  return `${b.room_id} / ${b.stream_id}, session ${b.room_session_id}: ${isoTime(b.start)} to ${b.open ? "now (live)" : isoTime(b.end)}, ${spanText(end - b.start)}`;
+}
+
+const geometry = (b) => `left:${b.left.toFixed(3)}%;width:${b.width.toFixed(3)}%`;
+const barsOf = (line) => line.rooms.flatMap((room) => room.lanes.flatMap((lane) => lane.bars));
+
+/** The faint vertical lines of the axis's round times, behind a lane's bars. */
+const gridLines = (line) => line.ticks.map((t) => h("div", { class: "timeline-gridline", style: `left:${t.left.toFixed(3)}%` }));
+
+/** The axis's round times, under the lanes. */
+const scaleMarks = (line) =>
+  line.ticks.map((t) => h("span", { class: `timeline-tick${t.left > 92 ? " end" : ""}`, style: `left:${t.left.toFixed(3)}%` }, tickText(t.at, t.step)));
+
+/** Draws the timeline: per room, a lane per stream, a bar per session from its create to its end. */
 function drawTimeline(feed, now) {
   const line = timeline(feed, now);
   if (!line.rooms.length) return empty("No streams yet: the timeline starts with the first one.");
   const bar = (b) => {
-    const label = `${b.stream_id} (session ${b.room_session_id}): ${isoTime(b.start)} to ${b.open ? "now, live" : isoTime(b.end)}`;
+    const label = barLabel(b, now);
     return h(
       "div",
       {
         class: `timeline-bar${b.open ? " open" : ""}`,
-        style: `left:${b.left.toFixed(3)}%;width:${b.width.toFixed(3)}%`,
+        style: geometry(b),
+        role: "img",
         title: label,
         "aria-label": label,
+        "data-bar": String(b.id),
         "data-stream": b.stream_id,
         "data-session": b.room_session_id,
       },
@@ -44,8 +76,8 @@ function drawTimeline(feed, now) {
   };
   return h(
     "div",
-    { class: "timeline", role: "figure", "aria-label": "Timeline of each room's streams" },
-    h("div", { class: "timeline-axis" }, h("span", {}, isoTime(line.from)), h("span", {}, isoTime(line.to))),
+    { class: "timeline", role: "group", "aria-label": "Timeline of each room's streams" },
+    h("div", { class: "timeline-axis" }, h("span", { class: "timeline-from" }, isoTime(line.from)), h("span", { class: "timeline-to" }, `${isoTime(line.to)} (now)`)),
     line.rooms.map((room) =>
       h(
         "div",
@@ -56,12 +88,52 @@ function drawTimeline(feed, now) {
             "div",
             { class: "timeline-row" },
             h("div", { class: "timeline-label", title: lane.stream_id }, h("code", {}, lane.stream_id)),
-            h("div", { class: "timeline-track" }, lane.bars.map(bar)),
+            h("div", { class: "timeline-track" }, h("div", { class: "timeline-grid", "aria-hidden": "true" }, gridLines(line)), lane.bars.map(bar)),
           ),
         ),
       ),
     ),
+    h("div", { class: "timeline-scale", "aria-hidden": "true" }, scaleMarks(line)),
+    h(
+      "p",
+      { class: "timeline-legend" },
+      h("span", { class: "timeline-swatch open" }),
+      " live, growing until now · ",
+      h("span", { class: "timeline-swatch" }),
+      " ended · a bar per room session, labelled with its room_session_id; point at one for its times (UTC)",
+    ),
   );
+}
+
+/**
+ * Moves the drawn bars to `now` in place (open bars grow, the axis stretches) so that a bar
+ * being pointed at keeps its tooltip; redraws when the bars drawn are not the bars to draw.
+ */
+function advanceTimeline(chart, feed, now) {
+  const line = timeline(feed, now);
+  const bars = barsOf(line);
+  const drawn = chart.querySelectorAll(".timeline-bar");
+  const same = (b, i) => drawn[i].dataset.bar === String(b.id) && drawn[i].classList.contains("open") === b.open;
+  if (!bars.length || drawn.length !== bars.length || !bars.every(same)) {
+    fill(chart, drawTimeline(feed, now));
+    return;
+  }
+  bars.forEach((b, i) => {
+    const el = drawn[i];
+    el.style.cssText = geometry(b);
+    if (b.open) {
+      const label = barLabel(b, now);
+      el.title = label;
+      el.setAttribute("aria-label", label);
+    }
+  });
+  const from = chart.querySelector(".timeline-from");
+  const to = chart.querySelector(".timeline-to");
+  if (from) from.textContent = isoTime(line.from);
+  if (to) to.textContent = `${isoTime(line.to)} (now)`;
+  for (const grid of chart.querySelectorAll(".timeline-grid")) fill(grid, gridLines(line));
+  const scale = chart.querySelector(".timeline-scale");
+  if (scale) fill(scale, scaleMarks(line));
 }
 
 export function setupLive() {
@@ -75,12 +147,15 @@ export function setupLive() {
   const list = $("#live-result");
   const chart = $("#live-timeline");
 
+  const idle = () => fill(chart, empty("Connect to draw each room's streams on a timeline."));
+  idle();
   urlInput.value = defaultWorkerUrl();
   if (isLoopback(location)) token.value = DEV_TOKEN;
 
   let socket = null;
   let feed = emptyFeed();
   let ticker = null;
+  let attempts = 0; // a later Connect or Disconnect makes an earlier attempt's news stale
 
   function render() {
     const streams = feedStreams(feed);
@@ -91,7 +166,7 @@ export function setupLive() {
       streamsTable(streams, `Live streams of ${scope} (${streams.length})`),
       feed.room ? null : mixesTable(mixes, `Running mixes of ${scope} (${mixes.length})`),
     );
-    fill(chart, drawTimeline(feed, Date.now()));
+    advanceTimeline(chart, feed, Date.now());
   }
 
   function stop() {
@@ -108,6 +183,7 @@ export function setupLive() {
 
   function start() {
     stop();
+    const attempt = ++attempts;
     let url;
     try {
       url = subscribeUrl(urlInput.value.trim(), { appid: appInput.value.trim(), token: token.value, room: room.value.trim() });
@@ -121,7 +197,7 @@ export function setupLive() {
     feed = emptyFeed();
     fill(status, h("p", { class: "muted" }, `Connecting to ${shown}…`));
     fill(list);
-    fill(chart);
+    idle();
     connect.disabled = true;
     disconnect.disabled = false;
     const ws = new WebSocket(url);
@@ -129,6 +205,7 @@ export function setupLive() {
     let everOpen = false;
     ws.addEventListener("open", () => {
       everOpen = true;
+      if (socket === ws && !feed.frames) fill(status, h("p", { class: "muted" }, "Connected; waiting for the snapshot…"));
     });
     ws.addEventListener("message", (event) => {
       if (socket !== ws) return;
@@ -151,22 +228,30 @@ export function setupLive() {
       );
       render();
     });
-    ws.addEventListener("close", (event) => {
+    ws.addEventListener("close", async (event) => {
       if (socket !== ws) return;
       socket = null;
       clearInterval(ticker);
       connect.disabled = false;
       disconnect.disabled = true;
-      fill(status, errorBox(everOpen ? "Disconnected" : "Could not subscribe", closeReason(event, everOpen)));
+      if (everOpen) {
+        fill(status, errorBox("Disconnected", closeReason(event)));
+        return;
+      }
+      // The browser hides the HTTP answer that refused the upgrade: ask for it over HTTP.
+      fill(status, h("p", { class: "muted" }, "Could not subscribe; asking the Worker why…"));
+      const why = refusal(await probe(url), { appid: appInput.value.trim() });
+      if (attempt === attempts) fill(status, errorBox(why.title, ...why.lines));
     });
     // Open bars grow with the clock; the list itself changes only when a frame arrives.
     ticker = setInterval(() => {
-      if (feed.bars.some((b) => b.end === null)) fill(chart, drawTimeline(feed, Date.now()));
+      if (feed.bars.some((b) => b.end === null)) advanceTimeline(chart, feed, Date.now());
     }, 1000);
   }
 
   connect.addEventListener("click", start);
   disconnect.addEventListener("click", () => {
+    attempts += 1;
     stop();
     fill(status, h("p", { class: "muted" }, "Disconnected."));
   });
