@@ -703,17 +703,8 @@ mod flat {
                     value: (value.0 as u32, value.1 as u32),
                     items: items_range,
                 });
-                p.skip_indent();
-                match p.peek()? {
-                    b',' => {
-                        p.pos += 1;
-                        p.skip_indent();
-                    }
-                    b'}' => {
-                        p.pos += 1;
-                        break;
-                    }
-                    _ => return None,
+                if !p.more(b'}')? {
+                    break;
                 }
             }
         }
@@ -748,18 +739,23 @@ mod flat {
                     span: (start as u32, self.pos as u32 - 1),
                     escaped,
                 });
-                self.skip_indent();
-                match self.peek()? {
-                    b',' => {
-                        self.pos += 1;
-                        self.skip_indent();
-                    }
-                    b']' => {
-                        self.pos += 1;
-                        return Some(());
-                    }
-                    _ => return None,
+                if !self.more(b']')? {
+                    return Some(());
                 }
+            }
+        }
+
+        /// After a member or an item: `Some(true)` past a comma, `Some(false)` past `close`.
+        #[inline(always)]
+        fn more(&mut self, close: u8) -> Option<bool> {
+            self.skip_indent();
+            let b = self.peek()?;
+            self.pos += 1;
+            if b == b',' {
+                self.skip_indent();
+                Some(true)
+            } else {
+                (b == close).then_some(false)
             }
         }
 

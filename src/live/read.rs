@@ -79,11 +79,16 @@ impl<'f, 'a> Record<'f, 'a> {
         }
     }
 
-    fn opt_string(&self, name: &str) -> Result<Option<String>> {
+    /// A field that may be missing or null, read by `read` otherwise.
+    fn opt<T>(&self, name: &str, read: fn(&Self, &str) -> Result<T>) -> Result<Option<T>> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(_) => self.string(name).map(Some),
+            Some(_) => read(self, name).map(Some),
         }
+    }
+
+    fn opt_string(&self, name: &str) -> Result<Option<String>> {
+        self.opt(name, Self::string)
     }
 
     /// A JSON number that is an unsigned 64-bit integer.
@@ -97,10 +102,7 @@ impl<'f, 'a> Record<'f, 'a> {
     }
 
     fn opt_u64(&self, name: &str) -> Result<Option<u64>> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(_) => self.u64(name).map(Some),
-        }
+        self.opt(name, Self::u64)
     }
 
     /// An id: an unsigned integer, or a string of its decimal digits.
@@ -138,15 +140,12 @@ impl<'f, 'a> Record<'f, 'a> {
     }
 
     fn codec(&self, name: &str) -> Result<Option<Codec>> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(_) => {
-                let cid = self.object(name)?.u64("cid")?;
-                let cid = u32::try_from(cid)
-                    .map_err(|_| format!("`{}.{name}.cid`: {cid} is out of range", self.1))?;
-                Ok(Some(Codec::from_cid(cid)))
-            }
-        }
+        self.opt(name, |r, name| {
+            let cid = r.object(name)?.u64("cid")?;
+            let cid = u32::try_from(cid)
+                .map_err(|_| format!("`{}.{name}.cid`: {cid} is out of range", r.1))?;
+            Ok(Codec::from_cid(cid))
+        })
     }
 
     /// The `state` tag of a record, one of `states`.
