@@ -160,18 +160,24 @@ impl Error {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn malformed(reason: impl Into<String>) -> Self {
         Error::MalformedBody {
             reason: reason.into(),
         }
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn missing(field: &str) -> Self {
         Error::MissingField {
             field: field.to_owned(),
         }
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Self {
         Error::InvalidField {
             field: field.to_owned(),

@@ -148,15 +148,22 @@ macro_rules! field_ty {
     (list $t:ty) => { $t };
 }
 
-macro_rules! finish {
+macro_rules! check {
     (req $v:expr, $name:expr) => {
-        $v.ok_or_else(|| Error::missing($name))?
+        if $v.is_none() {
+            return Err(Error::missing($name));
+        }
     };
-    (opt $v:expr, $name:expr) => {
-        $v
+    ($p:ident $v:expr, $name:expr) => {};
+}
+
+macro_rules! take {
+    (opt $v:expr) => {
+        $v.take()
     };
-    (list $v:expr, $name:expr) => {
-        $v.unwrap_or_default()
+    // A required field was checked above; a list defaults to empty.
+    ($p:ident $v:expr) => {
+        $v.take().unwrap_or_default()
     };
 }
 
@@ -227,20 +234,32 @@ macro_rules! events {
                 pub const EVENT: &'static str = $wire;
 
                 fn from_fields(fields: Fields<'_>) -> Result<Self, Error> {
+                    // The fields read so far, in one value: an early return drops it with
+                    // one call, where separate locals each need their own drop at every
+                    // return (most of these parsers' code in wasm).
+                    #[derive(Default)]
+                    struct Parts {
+                        $( $field: Option<$ty>, )*
+                    }
                     let mut envelope = EnvelopeParts::default();
-                    $( let mut $field: Option<$ty> = None; )*
+                    let mut parts = Parts::default();
                     let mut extra = Fields::new();
                     for (name, value) in fields {
                         match name.as_ref() {
-                            $( wire!($field $($wname)?) => assign(&mut $field, &name, value)?, )*
+                            $( wire!($field $($wname)?) => {
+                                assign(&mut parts.$field, &name, value)?
+                            } )*
                             n if ENVELOPE_FIELDS.contains(&n) => envelope.set(n, value)?,
                             _ => extra.push(name.into_owned(), value.into_owned()),
                         }
                     }
                     let envelope = envelope.finish()?;
+                    // Every check before anything is moved out, so that none of the moves
+                    // below can fail.
+                    $( check!($presence parts.$field, wire!($field $($wname)?)); )*
                     Ok($Name {
                         envelope,
-                        $( $field: finish!($presence $field, wire!($field $($wname)?)), )*
+                        $( $field: take!($presence parts.$field), )*
                         extra,
                     })
                 }
