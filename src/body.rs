@@ -247,6 +247,18 @@ mod tests {
         assert_eq!(Format::from_content_type(Some("text/plain")).unwrap(), None);
         let e = decode(b"{}", Some("multipart/form-data; boundary=x")).unwrap_err();
         assert_eq!(e.code(), "unsupported_content_type");
+        assert_eq!(
+            Format::from_content_type(Some("Application/Vnd.Zego+JSON")).unwrap(),
+            Some(Format::Json)
+        );
+        for odd in [
+            "applicatio\u{e9}/x+json",
+            "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+            "+json",
+            "text/x+json",
+        ] {
+            assert!(Format::from_content_type(Some(odd)).is_err(), "{odd}");
+        }
     }
 
     #[test]

@@ -52,14 +52,18 @@ fn object<'f, 'a>(name: &str, value: &'f Value<'a>) -> Result<&'f Fields<'a>> {
     }
 }
 
+// Out of line in wasm: each is called from many places, and a copy per call is most of
+// this reader's size there.
 impl<'f, 'a> Record<'f, 'a> {
     /// A field that must be there (null counts as there, for the types that take it).
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn get(&self, name: &str) -> Result<&'f Value<'a>> {
         self.0
             .get(name)
             .ok_or_else(|| format!("`{}`: missing field `{name}`", self.1))
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn wrong(&self, name: &str, expected: &str, got: &Value<'_>) -> String {
         format!(
             "`{}.{name}`: expected {expected}, got {}",
@@ -68,10 +72,12 @@ impl<'f, 'a> Record<'f, 'a> {
         )
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn object(&self, name: &str) -> Result<Record<'f, 'a>> {
         Ok(Record(object(name, self.get(name)?)?, self.1))
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn string(&self, name: &str) -> Result<String> {
         match self.get(name)? {
             Value::String(s) => Ok(s.to_string()),
@@ -80,6 +86,7 @@ impl<'f, 'a> Record<'f, 'a> {
     }
 
     /// A field that may be missing or null, read by `read` otherwise.
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn opt<T>(&self, name: &str, read: fn(&Self, &str) -> Result<T>) -> Result<Option<T>> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -87,11 +94,13 @@ impl<'f, 'a> Record<'f, 'a> {
         }
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn opt_string(&self, name: &str) -> Result<Option<String>> {
         self.opt(name, Self::string)
     }
 
     /// A JSON number that is an unsigned 64-bit integer.
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn u64(&self, name: &str) -> Result<u64> {
         match self.get(name)? {
             Value::Number(n) => n
@@ -101,11 +110,13 @@ impl<'f, 'a> Record<'f, 'a> {
         }
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn opt_u64(&self, name: &str) -> Result<Option<u64>> {
         self.opt(name, Self::u64)
     }
 
     /// An id: an unsigned integer, or a string of its decimal digits.
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn id64(&self, name: &str) -> Result<Id64> {
         match self.get(name)? {
             Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s
@@ -117,6 +128,7 @@ impl<'f, 'a> Record<'f, 'a> {
         }
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn flag(&self, name: &str) -> Result<bool> {
         match self.0.get(name) {
             None => Ok(false),
@@ -125,6 +137,7 @@ impl<'f, 'a> Record<'f, 'a> {
         }
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn strings(&self, name: &str) -> Result<Vec<String>> {
         match self.0.get(name) {
             None => Ok(Vec::new()),
@@ -139,6 +152,7 @@ impl<'f, 'a> Record<'f, 'a> {
         }
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn codec(&self, name: &str) -> Result<Option<Codec>> {
         self.opt(name, |r, name| {
             let cid = r.object(name)?.u64("cid")?;
@@ -149,6 +163,7 @@ impl<'f, 'a> Record<'f, 'a> {
     }
 
     /// The `state` tag of a record, one of `states`.
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn state<'s>(&self, states: &[&'s str]) -> Result<&'s str> {
         let tag = match self.get("state")? {
             Value::String(s) => s,
@@ -167,6 +182,7 @@ impl<'f, 'a> Record<'f, 'a> {
             })
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn kind<'s>(&self, kinds: &[&'s str]) -> Result<&'s str> {
         match self.get("kind")? {
             Value::String(s) => kinds.iter().find(|k| **k == s.as_ref()).copied(),
