@@ -267,11 +267,12 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
             Shape::Number if safe_integer(value(m)).is_some() => (mode::NUMBER, m.value),
             Shape::Number => (mode::SLICE, m.value),
         };
+        // Checked before writing: the buffer must never grow (JS keeps its address).
+        if out.len() + EXTRA_WORDS > MAX_WORDS {
+            return None;
+        }
         let at = |offset: u32| (offset as usize + base) as i32;
         out.extend([at(m.key.0), at(m.key.1), mode, at(span.0), at(span.1)]);
-    }
-    if out.len() > MAX_WORDS {
-        return None;
     }
     out[0] = extras.len() as i32;
     out[1] = absent;
@@ -449,6 +450,31 @@ mod tests {
         let extras = out[4] as usize;
         assert_eq!(out[extras + 2], mode::NUMBER);
         assert_eq!(out[extras + EXTRA_WORDS + 2], mode::SLICE);
+    }
+
+    #[test]
+    fn the_buffer_never_grows() {
+        let many = |n: usize| (0..n).map(|i| format!(r#""x{i}":"v""#)).collect::<Vec<_>>();
+        let (mut flat, mut out) = (Flat::default(), Vec::with_capacity(MAX_WORDS));
+        let at = out.as_ptr();
+        for (extras, items, described) in [(10, 2, true), (300, 2, false), (10, 400, false)] {
+            let list = vec![r#""u""#; items].join(",");
+            let fields = [many(extras), vec![format!(r#""rtmp_urls":[{list}]"#)]].concat();
+            let b = body(&format!(r#""seq":1,"task_id":"t",{}"#, fields.join(",")))
+                .replace("mix_stop", "mix_start");
+            let req = Request {
+                body: b.as_bytes(),
+                secrets: &["s"],
+                content_type: None,
+                now: NOW,
+                tolerance: 300,
+                max_body: 65536,
+            };
+            let got = describe(&req, &mut flat, &mut out);
+            assert_eq!(got.is_some(), described, "{extras} extras, {items} items");
+            assert!(out.len() <= MAX_WORDS);
+            assert_eq!((out.as_ptr(), out.capacity()), (at, MAX_WORDS));
+        }
     }
 
     #[test]

@@ -290,6 +290,17 @@ test("the texts kept in wasm memory between calls follow each change of secret o
   for (let round = 0; round < 3; round++) assert.deepEqual(steps.map((step) => step()), expected);
 });
 
+test("a body past the span buffer's size takes the full path, and the next one is still right", () => {
+  const f = signedFixtures.find((x) => x.file === "signed/stream_create.json");
+  const body = readFileSync(join(fixturesDir, f.file), "utf8");
+  const extras = Array.from({ length: 300 }, (_, i) => `"x${i}":"v${i}"`).join(",");
+  const big = body.replace(/\}\s*$/, `,${extras}}`);
+  const options = { secret: SECRET, now: f.now };
+  assert.equal(agree(big, options, "300 extras"), "full");
+  assert.equal(zego.receive(big, options).extra.x299, "v299");
+  for (let i = 0; i < 3; i++) assert.equal(agree(body, options, "after 300 extras"), "spans");
+});
+
 test("the comparison ran", () => {
   assert.ok(compared > 9000, `${compared} comparisons`);
 });
