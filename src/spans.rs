@@ -77,7 +77,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// The callback's spans in `out` (its length is the words written) and the index of its
 /// event in [`SCHEMAS`]; `None` where the full path must decide. `flat` is scratch space.
 pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -> Option<usize> {
-    if req.body.len() > req.max_body {
+    // Offsets are i32 words (a body of 2 GiB or more takes the full path).
+    if req.body.len() > req.max_body || req.body.len() > i32::MAX as usize {
         return None;
     }
     let declared = Format::from_content_type(req.content_type).ok()?;
