@@ -65,8 +65,30 @@ fn parse_u64(field: &str, text: &str) -> Result<u64, Error> {
             format!("expected an unsigned integer, got {text:?}"),
         ));
     }
-    text.parse()
-        .map_err(|_| Error::invalid(field, format!("{text} does not fit in 64 bits")))
+    decimal(text).ok_or_else(|| Error::invalid(field, format!("{text} does not fit in 64 bits")))
+}
+
+/// The value of a non-empty run of decimal digits (leading zeros allowed) that fits in a
+/// `u64`; `None` for anything else.
+pub(crate) fn decimal(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let significant = text.trim_start_matches('0');
+    // Nineteen digits never overflow a u64, twenty may: only then is each step checked
+    // (in wasm a checked 64-bit multiply is a call to a 128-bit multiply).
+    let checked = match significant.len() {
+        0..=19 => false,
+        20 => true,
+        _ => return None,
+    };
+    significant.bytes().try_fold(0u64, |n, b| {
+        let digit = u64::from(b - b'0');
+        match checked {
+            false => Some(n * 10 + digit),
+            true => n.checked_mul(10)?.checked_add(digit),
+        }
+    })
 }
 
 /// The integer in a numeric field, bounded; `None` when absent or empty.
@@ -340,6 +362,25 @@ mod tests {
     }
     fn n(text: &str) -> Value<'_> {
         Value::Number(text.into())
+    }
+
+    #[test]
+    fn decimal_is_str_parse_for_digits() {
+        let cases = [
+            "0",
+            "01",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999",
+            "000000000000000000000000018446744073709551615",
+            "0000000000000000000000000000000000000000000000",
+        ];
+        for text in cases {
+            assert_eq!(decimal(text), text.parse::<u64>().ok(), "{text}");
+        }
+        for bad in ["", "+1", "-1", "1 ", "١"] {
+            assert_eq!(decimal(bad), None, "{bad}");
+        }
     }
 
     #[test]

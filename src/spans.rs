@@ -16,7 +16,7 @@
 use crate::body::json::{self, Flat, Member, Shape};
 use crate::body::Format;
 use crate::event::SCHEMAS;
-use crate::field::{Codec, Kind, StreamAttr};
+use crate::field::{decimal, Codec, Kind, StreamAttr};
 use crate::signature;
 use crate::value::{safe_integer, MAX_SAFE_INTEGER};
 
@@ -106,6 +106,8 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
     }
     json::scan_flat(text, flat)?;
     let Flat { members, items } = &*flat;
+    // A byte offset in `text` as a word: an offset in the body.
+    let at = |offset: u32| (offset as usize + base) as i32;
 
     let key = |m: &Member| &text[m.key.0 as usize..m.key.1 as usize];
     let value = |m: &Member| &text[m.value.0 as usize..m.value.1 as usize];
@@ -190,7 +192,7 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
                         // With its quotes, for JSON.parse.
                         true => (mode::JSON, item.span.0 - 1, item.span.1 + 1),
                     };
-                    out.extend([mode, (a as usize + base) as i32, (b as usize + base) as i32]);
+                    out.extend([mode, at(a), at(b)]);
                 }
                 (mode::LIST, (first as u32, (to - from) as u32))
             }
@@ -216,8 +218,8 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
             out[w + 1] = span.0 as i32;
             out[w + 2] = span.1 as i32;
         } else {
-            out[w + 1] = (span.0 as usize + base) as i32;
-            out[w + 2] = (span.1 as usize + base) as i32;
+            out[w + 1] = at(span.0);
+            out[w + 2] = at(span.1);
         }
     }
 
@@ -272,7 +274,6 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
         if out.len() + EXTRA_WORDS > MAX_WORDS {
             return None;
         }
-        let at = |offset: u32| (offset as usize + base) as i32;
         out.extend([at(m.key.0), at(m.key.1), mode, at(span.0), at(span.1)]);
     }
     out[0] = extras.len() as i32;
@@ -290,23 +291,7 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
 
 /// The value of decimal digits (leading zeros allowed), if it is at most `max`.
 fn digits(text: &str, max: u64) -> Option<u64> {
-    // Nineteen digits never overflow a u64; twenty may (wasm has no cheap overflow check
-    // for a 64-bit multiply, so it is only done when needed).
-    if text.is_empty() || text.len() > 20 {
-        return None;
-    }
-    let mut n = 0u64;
-    for b in text.bytes() {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = if text.len() < 20 {
-            n * 10 + u64::from(b - b'0')
-        } else {
-            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?
-        };
-    }
-    (n <= max).then_some(n)
+    decimal(text).filter(|&n| n <= max)
 }
 
 /// The cid of a `stream_attr` received as `{\"cid\":N}` (escaped quotes), N a JSON number
