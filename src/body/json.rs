@@ -96,24 +96,14 @@ fn fail<T>(code: Code, at: usize) -> Result<T> {
 
 /// Parses `text`, which must hold one JSON object and nothing else but whitespace.
 pub(super) fn parse(text: &str) -> std::result::Result<Fields<'_>, SyntaxError> {
-    let mut p = Parser {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        depth: MAX_DEPTH,
-    };
+    let mut p = Parser::at(text, 0);
     let fields = p.document();
     fields.map_err(|e| located(text, *e))
 }
 
 /// Parses `text`, which must hold one JSON value of any kind and nothing else but whitespace.
 pub(crate) fn parse_value(text: &str) -> std::result::Result<Value<'_>, SyntaxError> {
-    let mut p = Parser {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        depth: MAX_DEPTH,
-    };
+    let mut p = Parser::at(text, 0);
     let value = (|| {
         p.skip_whitespace();
         let value = p.value()?;
@@ -179,6 +169,16 @@ pub(crate) fn scan_string(bytes: &[u8], mut i: usize) -> usize {
 }
 
 impl<'a> Parser<'a> {
+    /// A reader of `text` from byte `pos`.
+    fn at(text: &'a str, pos: usize) -> Self {
+        Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos,
+            depth: MAX_DEPTH,
+        }
+    }
+
     #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
@@ -631,21 +631,12 @@ mod flat {
         flat.members.clear();
         flat.items.clear();
         let Flat { members, items } = flat;
-        let mut p = Parser {
-            text,
-            bytes: text.as_bytes(),
-            pos: 0,
-            depth: MAX_DEPTH,
-        };
+        let mut p = Parser::at(text, 0);
         p.skip_indent();
         if p.peek() != Some(b'{') {
             return None;
         }
-        p.pos += 1;
-        p.skip_indent();
-        if p.peek() == Some(b'}') {
-            p.pos += 1;
-        } else {
+        if !p.open(b'}') {
             loop {
                 if p.peek() != Some(b'"') {
                     return None;
@@ -666,18 +657,10 @@ mod flat {
                 let start = p.pos;
                 let mut items_range = (0, 0);
                 let shape = match p.peek()? {
-                    b'"' => {
-                        let end = scan_string(p.bytes, start + 1);
-                        if p.bytes.get(end) == Some(&b'"') {
-                            p.pos = end + 1;
-                            Shape::Str
-                        } else {
-                            // Escapes (rare): checked by the full string reader.
-                            p.pos = start + 1;
-                            p.string().ok()?;
-                            Shape::Escaped
-                        }
-                    }
+                    b'"' => match p.flat_string()? {
+                        false => Shape::Str,
+                        true => Shape::Escaped,
+                    },
                     b'-' | b'0'..=b'9' => {
                         p.number().ok()?;
                         Shape::Number
@@ -715,26 +698,15 @@ mod flat {
     impl Parser<'_> {
         /// An array of strings only, from its `[` to past its `]`; its items into `items`.
         fn strings_only(&mut self, items: &mut Vec<Item>) -> Option<()> {
-            self.pos += 1;
-            self.skip_indent();
-            if self.peek() == Some(b']') {
-                self.pos += 1;
+            if self.open(b']') {
                 return Some(());
             }
             loop {
                 if self.peek() != Some(b'"') {
                     return None;
                 }
-                self.pos += 1;
-                let start = self.pos;
-                let end = scan_string(self.bytes, start);
-                let escaped = if self.bytes.get(end) == Some(&b'"') {
-                    self.pos = end + 1;
-                    false
-                } else {
-                    self.string().ok()?;
-                    true
-                };
+                let start = self.pos + 1;
+                let escaped = self.flat_string()?;
                 items.push(Item {
                     span: (start as u32, self.pos as u32 - 1),
                     escaped,
@@ -743,6 +715,33 @@ mod flat {
                     return Some(());
                 }
             }
+        }
+
+        /// At a string's opening quote: past its closing one, and whether it has escapes
+        /// (checked, when it does, by the full string reader).
+        #[inline(always)]
+        fn flat_string(&mut self) -> Option<bool> {
+            let end = scan_string(self.bytes, self.pos + 1);
+            if self.bytes.get(end) == Some(&b'"') {
+                self.pos = end + 1;
+                return Some(false);
+            }
+            self.pos += 1;
+            self.string().ok()?;
+            Some(true)
+        }
+
+        /// At an opening `{` or `[`: past it and any whitespace, and whether `close` follows
+        /// at once (then past it too: the object or array is empty).
+        #[inline(always)]
+        fn open(&mut self, close: u8) -> bool {
+            self.pos += 1;
+            self.skip_indent();
+            let empty = self.peek() == Some(close);
+            if empty {
+                self.pos += 1;
+            }
+            empty
         }
 
         /// After a member or an item: `Some(true)` past a comma, `Some(false)` past `close`.
@@ -777,12 +776,7 @@ mod flat {
     /// The unescaped contents of the string whose contents start at byte `start` of `text`
     /// (just after its opening quote).
     pub(crate) fn string_at(text: &str, start: usize) -> Option<Cow<'_, str>> {
-        let mut p = Parser {
-            text,
-            bytes: text.as_bytes(),
-            pos: start,
-            depth: MAX_DEPTH,
-        };
+        let mut p = Parser::at(text, start);
         p.string().ok()
     }
 }
