@@ -124,10 +124,17 @@ function makeApi(raw) {
   // The body as UTF-8 bytes: a string is encoded here, in one native call, because
   // wasm-bindgen would copy it into wasm memory a character at a time.
   function bodyOf(body, limit) {
+    const checked = checkedBody(body, limit);
+    return typeof checked === "string" ? encoder.encode(checked) : checked;
+  }
+
+  // The body as given (a string) or as a Uint8Array view of its bytes, refused when it is
+  // over the limit.
+  function checkedBody(body, limit) {
     if (typeof body === "string") {
       // A string's UTF-8 form is at least as long as its length in UTF-16 units.
       if (body.length > limit) rethrow(raw.bodyTooLarge(body.length, limit));
-      return encoder.encode(body);
+      return body;
     }
     let bytes = body;
     if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
@@ -235,24 +242,18 @@ function makeApi(raw) {
   // function writes there), and the body goes after them. The callback comes back as spans
   // of the body, which this side already holds as a string; any other outcome (form data,
   // an unknown event, an error) as JSON.
-  let head = null; // { view, secret, second, ct, a, b, c, body: the view after them }
+  let head = null; // { view, secret, second, ct, their lengths a, b, c, body: the view after them }
   function receivePacked(body, secret, second, ct, now, tolerance, limit) {
-    let bytes, size;
-    if (typeof body === "string") {
-      // A string's UTF-8 form is at least as long as its length in UTF-16 units.
-      if (body.length > limit) rethrow(raw.bodyTooLarge(body.length, limit));
-      size = 3 * body.length;
-    } else {
-      bytes = bodyOf(body, limit);
-      size = bytes.byteLength;
-    }
+    const checked = checkedBody(body, limit);
+    const bytes = typeof checked === "string" ? undefined : checked;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const size = bytes === undefined ? 3 * body.length : bytes.byteLength;
     const view = scratchView(size + 3 * (secret.length + (second === undefined ? 0 : second.length) + (ct === undefined ? 0 : ct.length)));
     if (head === null || head.view !== view || head.secret !== secret || head.second !== second || head.ct !== ct) {
       const a = put(view, 0, secret);
       const b = second === undefined ? -1 : put(view, a, second);
       const c = ct === undefined ? -1 : put(view, a + Math.max(b, 0), ct);
-      const at = a + Math.max(b, 0) + Math.max(c, 0);
-      head = { view, secret, second, ct, a, b, c, at, body: view.subarray(at) };
+      head = { view, secret, second, ct, a, b, c, body: view.subarray(a + Math.max(b, 0) + Math.max(c, 0)) };
     }
     let d;
     if (bytes === undefined) d = encoder.encodeInto(body, head.body).written;
