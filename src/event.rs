@@ -1,52 +1,66 @@
 //! The typed callbacks. Each event is declared once, below, in the `events!` table; the
 //! struct, its one-pass parser, its JSON form and its schema all come from that declaration.
 
+use std::borrow::Cow;
+
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::field::{Codec, FromValue, Id64, Kind, StreamAttr, Timestamp};
+use crate::field::{Codec, FromValue, Id64, IntoOwned, Kind, StreamAttr, Timestamp};
 use crate::value::{Fields, Value};
 use crate::Error;
 
 /// The fields every documented callback carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
+pub struct Envelope<'a> {
     /// The event's name, e.g. `stream_create`.
-    pub event: String,
+    pub event: Cow<'a, str>,
     /// The app's id.
     pub appid: u32,
     /// The server's time when it sent the callback (signed).
-    pub timestamp: Timestamp,
+    pub timestamp: Timestamp<'a>,
     /// A random value (signed).
-    pub nonce: String,
+    pub nonce: Cow<'a, str>,
     /// `hex(sha1(sorted secret, timestamp, nonce))`.
-    pub signature: String,
+    pub signature: Cow<'a, str>,
+}
+
+impl Envelope<'_> {
+    /// The same envelope, owning its text.
+    pub fn into_owned(self) -> Envelope<'static> {
+        Envelope {
+            event: IntoOwned::into_owned(self.event),
+            appid: self.appid,
+            timestamp: self.timestamp.into_owned(),
+            nonce: IntoOwned::into_owned(self.nonce),
+            signature: IntoOwned::into_owned(self.signature),
+        }
+    }
 }
 
 const ENVELOPE_FIELDS: [&str; 5] = ["event", "appid", "timestamp", "nonce", "signature"];
 
 #[derive(Default)]
-struct EnvelopeParts {
-    event: Option<String>,
+struct EnvelopeParts<'a> {
+    event: Option<Cow<'a, str>>,
     appid: Option<u32>,
-    timestamp: Option<Timestamp>,
-    nonce: Option<String>,
-    signature: Option<String>,
+    timestamp: Option<Timestamp<'a>>,
+    nonce: Option<Cow<'a, str>>,
+    signature: Option<Cow<'a, str>>,
 }
 
-impl EnvelopeParts {
-    fn set(&mut self, name: &str, value: Value<'_>) -> Result<(), Error> {
+impl<'a> EnvelopeParts<'a> {
+    fn set(&mut self, name: &str, value: Value<'a>) -> Result<(), Error> {
         match name {
-            "event" => self.event = String::from_value(name, value)?,
-            "appid" => self.appid = u32::from_value(name, value)?,
-            "timestamp" => self.timestamp = Timestamp::from_value(name, value)?,
-            "nonce" => self.nonce = String::from_value(name, value)?,
-            _ => self.signature = String::from_value(name, value)?,
+            "event" => assign(&mut self.event, name, value),
+            "appid" => assign(&mut self.appid, name, value),
+            "timestamp" => assign(&mut self.timestamp, name, value),
+            "nonce" => assign(&mut self.nonce, name, value),
+            _ => assign(&mut self.signature, name, value),
         }
-        Ok(())
     }
 
-    fn finish(self) -> Result<Envelope, Error> {
+    fn finish(self) -> Result<Envelope<'a>, Error> {
         Ok(Envelope {
             event: self.event.ok_or_else(|| Error::missing("event"))?,
             appid: self.appid.ok_or_else(|| Error::missing("appid"))?,
@@ -56,7 +70,7 @@ impl EnvelopeParts {
         })
     }
 
-    fn serialize<M: SerializeMap>(env: &Envelope, map: &mut M) -> Result<(), M::Error> {
+    fn serialize<M: SerializeMap>(env: &Envelope<'_>, map: &mut M) -> Result<(), M::Error> {
         map.serialize_entry("event", &env.event)?;
         map.serialize_entry("known", &true)?;
         map.serialize_entry("appid", &env.appid)?;
@@ -130,7 +144,11 @@ const fn envelope_schema() -> [FieldSchema; 5] {
 /// Converts a received value into its field's slot. Not inlined in wasm: one copy per field
 /// type instead of one per field of every event (most of the typed parsers' size).
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn assign<T: FromValue>(slot: &mut Option<T>, name: &str, value: Value<'_>) -> Result<(), Error> {
+fn assign<'a, T: FromValue<'a>>(
+    slot: &mut Option<T>,
+    name: &str,
+    value: Value<'a>,
+) -> Result<(), Error> {
     *slot = T::from_value(name, value)?;
     Ok(())
 }
@@ -217,28 +235,64 @@ macro_rules! events {
     )*) => {
         $(
             $(#[doc = $doc])*
+            ///
+            /// Text borrows from the body it was received in; [`Self::into_owned`] copies it.
             #[derive(Debug, Clone, PartialEq, Eq)]
-            pub struct $Name {
+            pub struct $Name<'a> {
                 /// The fields every callback carries.
-                pub envelope: Envelope,
+                pub envelope: Envelope<'a>,
                 $(
                     $(#[doc = $fdoc])*
                     pub $field: field_ty!($presence $ty),
                 )*
                 /// Fields ZEGO sent that this version does not declare, as received.
-                pub extra: Fields<'static>,
+                pub extra: Fields<'a>,
             }
 
-            impl $Name {
+            impl<'a> $Name<'a> {
                 /// The `event` value of this callback.
                 pub const EVENT: &'static str = $wire;
 
-                fn from_fields(fields: Fields<'_>) -> Result<Self, Error> {
+                /// The schema's fields: the envelope's, then this event's.
+                const FIELDS: [FieldSchema; 5 + [$(stringify!($field)),*].len()] = {
+                    let env = envelope_schema();
+                    let own = [
+                        $( FieldSchema {
+                            name: wire!($field $($wname)?),
+                            kind: <$ty as FromValue<'a>>::KIND,
+                            required: is_required!($presence),
+                            max_bytes: opt_max!($($max)?),
+                            doc: concat!($($fdoc),*),
+                        }, )*
+                    ];
+                    let mut all = [env[0]; 5 + [$(stringify!($field)),*].len()];
+                    let mut i = 0;
+                    while i < 5 {
+                        all[i] = env[i];
+                        i += 1;
+                    }
+                    while i < all.len() {
+                        all[i] = own[i - 5];
+                        i += 1;
+                    }
+                    all
+                };
+
+                /// The same callback, owning its text (to keep it past the body).
+                pub fn into_owned(self) -> $Name<'static> {
+                    $Name {
+                        envelope: self.envelope.into_owned(),
+                        $( $field: IntoOwned::into_owned(self.$field), )*
+                        extra: self.extra.into_owned(),
+                    }
+                }
+
+                fn from_fields(fields: Fields<'a>) -> Result<Self, Error> {
                     // The fields read so far, in one value: an early return drops it with
                     // one call, where separate locals each need their own drop at every
                     // return (most of these parsers' code in wasm).
                     #[derive(Default)]
-                    struct Parts {
+                    struct Parts<'a> {
                         $( $field: Option<$ty>, )*
                     }
                     let mut envelope = EnvelopeParts::default();
@@ -250,7 +304,7 @@ macro_rules! events {
                                 assign(&mut parts.$field, &name, value)?
                             } )*
                             n if ENVELOPE_FIELDS.contains(&n) => envelope.set(n, value)?,
-                            _ => extra.push(name.into_owned(), value.into_owned()),
+                            _ => extra.push(name, value),
                         }
                     }
                     let envelope = envelope.finish()?;
@@ -265,7 +319,7 @@ macro_rules! events {
                 }
             }
 
-            impl Serialize for $Name {
+            impl Serialize for $Name<'_> {
                 fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                     let mut map = s.serialize_map(None)?;
                     EnvelopeParts::serialize(&self.envelope, &mut map)?;
@@ -278,26 +332,38 @@ macro_rules! events {
         )*
 
         /// A parsed callback: one of the documented events, or any other event as received.
+        ///
+        /// Its text borrows from the body it was received in (decoding copies only strings
+        /// with escapes); [`Callback::into_owned`] makes one that outlives the body.
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[non_exhaustive]
-        pub enum Callback {
+        pub enum Callback<'a> {
             $(
                 $(#[doc = $doc])*
-                $Name($Name),
+                $Name($Name<'a>),
             )*
             /// An event this version does not know, with every field as received.
-            Unknown(UnknownEvent),
+            Unknown(UnknownEvent<'a>),
         }
 
-        impl Callback {
+        impl<'a> Callback<'a> {
             /// Types a decoded body by its `event` (or `Event`) field.
-            pub fn from_fields(fields: Fields<'_>) -> Result<Callback, Error> {
-                match event_name(&fields)? {
+            pub fn from_fields(fields: Fields<'a>) -> Result<Callback<'a>, Error> {
+                let event = event_name(&fields)?;
+                match event.as_ref() {
                     $( $wire => $Name::from_fields(fields).map(Callback::$Name), )*
-                    event => Ok(Callback::Unknown(UnknownEvent {
-                        event: event.to_owned(),
-                        fields: fields.into_owned(),
-                    })),
+                    _ => Ok(Callback::Unknown(UnknownEvent { event, fields })),
+                }
+            }
+
+            /// The same callback, owning its text (to keep it past the body).
+            pub fn into_owned(self) -> Callback<'static> {
+                match self {
+                    $( Callback::$Name(e) => Callback::$Name(e.into_owned()), )*
+                    Callback::Unknown(e) => Callback::Unknown(UnknownEvent {
+                        event: IntoOwned::into_owned(e.event),
+                        fields: e.fields.into_owned(),
+                    }),
                 }
             }
 
@@ -310,7 +376,7 @@ macro_rules! events {
             }
 
             /// The envelope of a documented event; `None` for an unknown one.
-            pub fn envelope(&self) -> Option<&Envelope> {
+            pub fn envelope(&self) -> Option<&Envelope<'a>> {
                 match self {
                     $( Callback::$Name(e) => Some(&e.envelope), )*
                     Callback::Unknown(_) => None,
@@ -318,7 +384,7 @@ macro_rules! events {
             }
         }
 
-        impl Serialize for Callback {
+        impl Serialize for Callback<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 match self {
                     $( Callback::$Name(e) => e.serialize(s), )*
@@ -333,29 +399,7 @@ macro_rules! events {
                 EventSchema {
                     event: $wire,
                     doc: concat!($($doc),*),
-                    fields: &{
-                        let env = envelope_schema();
-                        let own = [
-                            $( FieldSchema {
-                                name: wire!($field $($wname)?),
-                                kind: <$ty as FromValue>::KIND,
-                                required: is_required!($presence),
-                                max_bytes: opt_max!($($max)?),
-                                doc: concat!($($fdoc),*),
-                            }, )*
-                        ];
-                        let mut all = [env[0]; 5 + [$(stringify!($field)),*].len()];
-                        let mut i = 0;
-                        while i < 5 {
-                            all[i] = env[i];
-                            i += 1;
-                        }
-                        while i < all.len() {
-                            all[i] = own[i - 5];
-                            i += 1;
-                        }
-                        all
-                    },
+                    fields: &$Name::FIELDS,
                 },
             )*
         ];
@@ -366,25 +410,25 @@ events! {
     /// `stream_create`: a stream started publishing.
     StreamCreate = "stream_create" {
         /// Room ID, the client's RoomID (same meaning as `channel_id`).
-        req room_id: String, max 127;
+        req room_id: Cow<'a, str>, max 127;
         /// The room's lifetime id: the same for the whole life of the room, new when a room of the same id is created again. UInt64.
         req room_session_id: Id64;
         /// User ID (same meaning as `publish_id`).
-        opt user_id: String, max 255;
+        opt user_id: Cow<'a, str>, max 255;
         /// User nickname (same meaning as `publish_name`).
-        opt user_name: String, max 255;
+        opt user_name: Cow<'a, str>, max 255;
         /// Channel ID, the client's RoomID.
-        opt channel_id: String, max 127;
+        opt channel_id: Cow<'a, str>, max 127;
         /// Stream ID, the client's StreamID (same meaning as `stream_alias`).
-        req stream_id: String;
+        req stream_id: Cow<'a, str>;
         /// Stream server ID, generated by ZEGO.
-        opt stream_sid: String;
+        opt stream_sid: Cow<'a, str>;
         /// Title.
-        opt title: String, max 255;
+        opt title: Cow<'a, str>, max 255;
         /// Stream name, the client's StreamID.
-        opt stream_alias: String, max 255;
+        opt stream_alias: Cow<'a, str>, max 255;
         /// Stream info, JSON in a string: `{"cid":0}`; cid 0 H.264, 1 H.264 SVC, 2 VP8, 3 H.265.
-        opt stream_attr: StreamAttr;
+        opt stream_attr: StreamAttr<'a>;
         /// The server's stream-list change sequence; increases by 1 on every change.
         req stream_seq: u64;
         /// Server time at stream creation, Unix seconds.
@@ -392,47 +436,47 @@ events! {
         /// Server time at stream creation, Unix milliseconds.
         req create_time_ms: u64;
         /// Extra information attached to the stream.
-        opt extra_info: String;
+        opt extra_info: Cow<'a, str>;
         /// 1: the client re-published a stream the server already had; 0: a new stream.
         opt recreate: u64;
         /// Publisher ID, the client's UserID.
-        opt publish_id: String, max 255;
+        opt publish_id: Cow<'a, str>, max 255;
         /// Publisher name, the client's UserName.
-        opt publish_name: String, max 255;
+        opt publish_name: Cow<'a, str>, max 255;
         /// RTMP play URLs.
-        list rtmp_url: Vec<String>, max 1024;
+        list rtmp_url: Vec<Cow<'a, str>>, max 1024;
         /// HLS play URLs.
-        list hls_url: Vec<String>, max 1024;
+        list hls_url: Vec<Cow<'a, str>>, max 1024;
         /// HDL (HTTP-FLV) play URLs.
-        list hdl_url: Vec<String>, max 1024;
+        list hdl_url: Vec<Cow<'a, str>>, max 1024;
         /// CDN snapshot URLs.
-        list pic_url: Vec<String>, max 255;
+        list pic_url: Vec<Cow<'a, str>>, max 255;
     }
 
     /// `stream_close`: a stream stopped publishing.
     StreamClose = "stream_close" {
         /// Room ID, the client's RoomID (same meaning as `channel_id`).
-        req room_id: String, max 127;
+        req room_id: Cow<'a, str>, max 127;
         /// The room's lifetime id. UInt64.
         req room_session_id: Id64;
         /// User ID.
-        opt user_id: String, max 255;
+        opt user_id: Cow<'a, str>, max 255;
         /// User nickname.
-        opt user_name: String, max 255;
+        opt user_name: Cow<'a, str>, max 255;
         /// Channel ID, the client's RoomID.
-        opt channel_id: String, max 127;
+        opt channel_id: Cow<'a, str>, max 127;
         /// Close type: 0 normal (stopPublishingStream); 1 heartbeat timeout; 2 same user logged in again; 3 kicked out by the server API; 4 TCP disconnected; 5 room cleared; 100 DeleteStream server API.
         opt r#type as "type": u64;
         /// Stream name, the client's StreamID.
-        opt stream_alias: String, max 255;
+        opt stream_alias: Cow<'a, str>, max 255;
         /// Stream ID, the client's StreamID (same meaning as `stream_alias`).
-        req stream_id: String;
+        req stream_id: Cow<'a, str>;
         /// Stream server ID, generated by ZEGO.
-        opt stream_sid: String;
+        opt stream_sid: Cow<'a, str>;
         /// The server's stream-list change sequence; increases by 1 on every change.
         req stream_seq: u64;
         /// The customer's own data.
-        opt third_define_data: String;
+        opt third_define_data: Cow<'a, str>;
         /// Server time at stream creation, Unix milliseconds.
         opt create_time_ms: u64;
         /// Server time at stream close, Unix milliseconds.
@@ -442,19 +486,19 @@ events! {
     /// `room_create`: a room was created.
     RoomCreate = "room_create" {
         /// Room ID.
-        req room_id: String, max 127;
+        req room_id: Cow<'a, str>, max 127;
         /// The room's lifetime id; equals `room_seq` in the login and logout callbacks. UInt64.
         req room_session_id: Id64;
         /// Server time at room creation, Unix milliseconds.
         opt room_create_time: u64;
         /// User ID of the room's creator.
-        opt id_name: String, max 255;
+        opt id_name: Cow<'a, str>, max 255;
     }
 
     /// `room_close`: a room was closed, ending all of its streams.
     RoomClose = "room_close" {
         /// Room ID.
-        req room_id: String, max 127;
+        req room_id: Cow<'a, str>, max 127;
         /// The room's lifetime id; equals `room_seq` in the login and logout callbacks. UInt64.
         req room_session_id: Id64;
         /// 0 normal; 1 the last user's heartbeat timed out; 2 the last user disconnected; 3 the last user was kicked out.
@@ -466,15 +510,15 @@ events! {
     /// `room_login`: a user logged in to a room.
     RoomLogin = "room_login" {
         /// Room ID.
-        req room_id: String, max 127;
+        req room_id: Cow<'a, str>, max 127;
         /// Room name.
-        opt room_name: String;
+        opt room_name: Cow<'a, str>;
         /// The room's lifetime id; equals `room_session_id` in the room callbacks. UInt64.
         req room_seq: Id64;
         /// The user's ID (the userID the client logged in with).
-        req user_account: String, max 255;
+        req user_account: Cow<'a, str>, max 255;
         /// The user's name.
-        opt user_nickname: String, max 255;
+        opt user_nickname: Cow<'a, str>, max 255;
         /// The user's session id. UInt64.
         opt session_id: Id64;
         /// Server time at login, Unix milliseconds.
@@ -486,15 +530,15 @@ events! {
     /// `room_logout`: a user left a room.
     RoomLogout = "room_logout" {
         /// Room ID.
-        req room_id: String, max 127;
+        req room_id: Cow<'a, str>, max 127;
         /// Room name.
-        opt room_name: String;
+        opt room_name: Cow<'a, str>;
         /// The room's lifetime id; equals `room_session_id` in the room callbacks. UInt64.
         req room_seq: Id64;
         /// The user's ID.
-        req user_account: String, max 255;
+        req user_account: Cow<'a, str>, max 255;
         /// The user's name.
-        opt user_nickname: String, max 255;
+        opt user_nickname: Cow<'a, str>, max 255;
         /// The user's session id. UInt64.
         opt session_id: Id64;
         /// Server time at logout, Unix milliseconds.
@@ -508,23 +552,23 @@ events! {
         /// Sequence number of the mixing request: increasing and unique; orders the task's callbacks.
         req seq: u64;
         /// Mixing task id (the appid prefixed to the request's task_id).
-        req task_id: String;
+        req task_id: Cow<'a, str>;
         /// Channel ID, the client's RoomID.
-        opt channel_id: String, max 255;
+        opt channel_id: Cow<'a, str>, max 255;
         /// Publisher ID, the client's UserID.
-        opt publish_id: String, max 255;
+        opt publish_id: Cow<'a, str>, max 255;
         /// The mixed output's RTMP address.
-        opt mix_url: String, max 255;
+        opt mix_url: Cow<'a, str>, max 255;
         /// The mixed output's stream name.
-        opt mix_stream_alias: String, max 255;
+        opt mix_stream_alias: Cow<'a, str>, max 255;
         /// RTMP play URLs.
-        list rtmp_urls: Vec<String>, max 1024;
+        list rtmp_urls: Vec<Cow<'a, str>>, max 1024;
         /// HLS play URLs.
-        list hls_urls: Vec<String>, max 1024;
+        list hls_urls: Vec<Cow<'a, str>>, max 1024;
         /// HDL play URLs.
-        list hdl_urls: Vec<String>, max 1024;
+        list hdl_urls: Vec<Cow<'a, str>>, max 1024;
         /// Stream name, the client's StreamID.
-        opt stream_alias: String, max 255;
+        opt stream_alias: Cow<'a, str>, max 255;
     }
 
     /// `mix_stop`: a stream mixing task stopped (none is sent when a mix dies or a stop fails).
@@ -532,40 +576,40 @@ events! {
         /// Sequence number of the mixing request: increasing and unique; orders the task's callbacks.
         req seq: u64;
         /// Mixing task id (the appid prefixed to the request's task_id).
-        req task_id: String;
+        req task_id: Cow<'a, str>;
         /// Channel ID, the client's RoomID.
-        opt channel_id: String, max 255;
+        opt channel_id: Cow<'a, str>, max 255;
         /// Publisher ID, the client's UserID.
-        opt publish_id: String, max 255;
+        opt publish_id: Cow<'a, str>, max 255;
         /// The mixed output's RTMP address.
-        opt mix_url: String, max 255;
+        opt mix_url: Cow<'a, str>, max 255;
         /// The mixed output's stream name.
-        opt mix_stream_alias: String, max 255;
+        opt mix_stream_alias: Cow<'a, str>, max 255;
     }
 }
 
-impl Derived for StreamCreate {
+impl Derived for StreamCreate<'_> {
     fn serialize_derived<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
         let codec: Option<Codec> = self.stream_attr.as_ref().and_then(|a| a.codec);
         map.serialize_entry("codec", &codec)
     }
 }
-impl Derived for StreamClose {}
-impl Derived for RoomCreate {}
-impl Derived for RoomClose {}
-impl Derived for RoomLogin {}
-impl Derived for RoomLogout {}
-impl Derived for MixStart {}
-impl Derived for MixStop {}
+impl Derived for StreamClose<'_> {}
+impl Derived for RoomCreate<'_> {}
+impl Derived for RoomClose<'_> {}
+impl Derived for RoomLogin<'_> {}
+impl Derived for RoomLogout<'_> {}
+impl Derived for MixStart<'_> {}
+impl Derived for MixStop<'_> {}
 
 /// The `event` (or PascalCase `Event`) of a decoded body.
-fn event_name<'f>(fields: &'f Fields<'_>) -> Result<&'f str, Error> {
+fn event_name<'a>(fields: &Fields<'a>) -> Result<Cow<'a, str>, Error> {
     let (name, value) = ["event", "Event"]
         .iter()
         .find_map(|n| fields.get(n).map(|v| (*n, v)))
         .ok_or_else(|| Error::missing("event"))?;
     match value {
-        Value::String(s) if !s.is_empty() => Ok(s),
+        Value::String(s) if !s.is_empty() => Ok(s.clone()),
         Value::String(_) => Err(Error::invalid(name, "is empty")),
         other => Err(Error::invalid(
             name,
@@ -576,22 +620,22 @@ fn event_name<'f>(fields: &'f Fields<'_>) -> Result<&'f str, Error> {
 
 /// A callback whose event this version does not know: acknowledged, never an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownEvent {
+pub struct UnknownEvent<'a> {
     /// The `event` (or `Event`) value.
-    pub event: String,
+    pub event: Cow<'a, str>,
     /// Every field as received, `event` included.
-    pub fields: Fields<'static>,
+    pub fields: Fields<'a>,
 }
 
-impl UnknownEvent {
+impl<'a> UnknownEvent<'a> {
     /// A field by its snake_case name or, failing that, its PascalCase one (`Event`,
     /// `AppId`, `Timestamp`, `Nonce`, `Signature`, as `transcode_*` and `censor_*` send).
-    pub fn field(&self, snake: &str, pascal: &str) -> Option<&Value<'static>> {
+    pub fn field(&self, snake: &str, pascal: &str) -> Option<&Value<'a>> {
         self.fields.get(snake).or_else(|| self.fields.get(pascal))
     }
 }
 
-impl Serialize for UnknownEvent {
+impl Serialize for UnknownEvent<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(3))?;
         map.serialize_entry("event", &self.event)?;
@@ -611,7 +655,7 @@ mod tests {
     use super::*;
     use crate::body::decode;
 
-    fn parse(json: &str) -> Result<Callback, Error> {
+    fn parse(json: &str) -> Result<Callback<'_>, Error> {
         Callback::from_fields(decode(json.as_bytes(), None)?)
     }
 
@@ -627,6 +671,40 @@ mod tests {
         };
         let names: Vec<_> = m.extra.iter().map(|(k, _)| k).collect();
         assert_eq!(names, ["z_new", "a_new"]);
+    }
+
+    #[test]
+    fn text_borrows_from_the_body_until_into_owned() {
+        let body = String::from(
+            r#"{"event":"mix_stop","appid":"1","timestamp":"2","nonce":"3","signature":"4",
+                "seq":"5","task_id":"t\u0031","channel_id":"c","z_new":"x"}"#,
+        );
+        let cb = parse(&body).unwrap();
+        let Callback::MixStop(m) = &cb else {
+            panic!("{cb:?}")
+        };
+        assert!(matches!(m.channel_id, Some(Cow::Borrowed("c"))));
+        assert!(
+            matches!(&m.task_id, Cow::Owned(t) if t == "t1"),
+            "escapes are copied"
+        );
+        assert!(matches!(m.envelope.nonce, Cow::Borrowed("3")));
+        assert!(matches!(
+            m.extra.get("z_new"),
+            Some(Value::String(Cow::Borrowed("x")))
+        ));
+        let expected = cb.clone().into_owned();
+        let kept: Callback<'static> = cb.into_owned();
+        drop(body);
+        assert_eq!(kept, expected);
+        let Callback::MixStop(m) = &kept else {
+            panic!("{kept:?}")
+        };
+        assert!(matches!(m.channel_id, Some(Cow::Owned(_))));
+        assert_eq!(
+            (m.seq, &*m.task_id, m.envelope.timestamp.secs),
+            (5, "t1", 2)
+        );
     }
 
     #[test]

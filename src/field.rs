@@ -4,6 +4,7 @@
 //! (`"appid": "1"` and `"appid": 1`), and every form value is a string: each conversion here
 //! accepts both and reads the exact text, never an `f64`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -31,13 +32,54 @@ pub enum Kind {
     StreamAttr,
 }
 
-/// A type a field's received value converts into.
-pub(crate) trait FromValue: Sized {
+/// A type a field's received value converts into, borrowing the value's text.
+pub(crate) trait FromValue<'a>: Sized {
     /// The documented kind, for the schema.
     const KIND: Kind;
     /// The typed value, or `None` where the field counts as absent (`null`, or `""` for a
     /// number).
-    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error>;
+    fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error>;
+}
+
+/// A typed value that may borrow from the body, and the same value owning its text.
+pub(crate) trait IntoOwned {
+    /// The same type with `'static` text.
+    type Owned;
+    /// Copies whatever text is borrowed.
+    fn into_owned(self) -> Self::Owned;
+}
+
+macro_rules! owned_as_is {
+    ($($t:ty),*) => {
+        $(impl IntoOwned for $t {
+            type Owned = $t;
+            fn into_owned(self) -> $t {
+                self
+            }
+        })*
+    };
+}
+owned_as_is!(u32, u64, Id64);
+
+impl IntoOwned for Cow<'_, str> {
+    type Owned = Cow<'static, str>;
+    fn into_owned(self) -> Cow<'static, str> {
+        Cow::Owned(Cow::into_owned(self))
+    }
+}
+
+impl<T: IntoOwned> IntoOwned for Option<T> {
+    type Owned = Option<T::Owned>;
+    fn into_owned(self) -> Self::Owned {
+        self.map(T::into_owned)
+    }
+}
+
+impl<T: IntoOwned> IntoOwned for Vec<T> {
+    type Owned = Vec<T::Owned>;
+    fn into_owned(self) -> Self::Owned {
+        self.into_iter().map(T::into_owned).collect()
+    }
 }
 
 fn wrong_type(field: &str, expected: &str, got: &Value<'_>) -> Error {
@@ -108,25 +150,25 @@ pub(crate) fn integer(field: &str, value: &Value<'_>, max: u64) -> Result<Option
     }
 }
 
-impl FromValue for String {
+impl<'a> FromValue<'a> for Cow<'a, str> {
     const KIND: Kind = Kind::String;
-    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
+    fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error> {
         match value {
-            Value::String(s) | Value::Number(s) => Ok(Some(s.into_owned())),
+            Value::String(s) | Value::Number(s) => Ok(Some(s)),
             Value::Null => Ok(None),
             other => Err(wrong_type(field, "a string", &other)),
         }
     }
 }
 
-impl FromValue for u64 {
+impl FromValue<'_> for u64 {
     const KIND: Kind = Kind::Integer;
     fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         integer(field, &value, MAX_SAFE_INTEGER)
     }
 }
 
-impl FromValue for u32 {
+impl FromValue<'_> for u32 {
     const KIND: Kind = Kind::AppId;
     fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         Ok(integer(field, &value, u32::MAX.into())?.map(|n| n as u32))
@@ -155,7 +197,7 @@ impl Serialize for Id64 {
     }
 }
 
-impl FromValue for Id64 {
+impl FromValue<'_> for Id64 {
     const KIND: Kind = Kind::Id;
     fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         Ok(integer(field, &value, u64::MAX)?.map(Id64))
@@ -164,22 +206,32 @@ impl FromValue for Id64 {
 
 /// A callback's `timestamp`: Unix seconds, and the exact text the signature covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Timestamp {
+pub struct Timestamp<'a> {
     /// Unix seconds.
     pub secs: i64,
     /// The digits as received (a JSON string's contents or a JSON number's text).
-    pub text: String,
+    pub text: Cow<'a, str>,
 }
 
-impl Serialize for Timestamp {
+impl IntoOwned for Timestamp<'_> {
+    type Owned = Timestamp<'static>;
+    fn into_owned(self) -> Timestamp<'static> {
+        Timestamp {
+            secs: self.secs,
+            text: IntoOwned::into_owned(self.text),
+        }
+    }
+}
+
+impl Serialize for Timestamp<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_i64(self.secs)
     }
 }
 
-impl FromValue for Timestamp {
+impl<'a> FromValue<'a> for Timestamp<'a> {
     const KIND: Kind = Kind::Timestamp;
-    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
+    fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error> {
         let Some(secs) = integer(field, &value, MAX_SAFE_INTEGER)? else {
             return Ok(None);
         };
@@ -188,20 +240,20 @@ impl FromValue for Timestamp {
         };
         Ok(Some(Timestamp {
             secs: secs as i64,
-            text: text.into_owned(),
+            text,
         }))
     }
 }
 
-impl FromValue for Vec<String> {
+impl<'a> FromValue<'a> for Vec<Cow<'a, str>> {
     const KIND: Kind = Kind::Strings;
-    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
+    fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error> {
         match value {
             Value::Null => Ok(None),
             Value::Array(items) => items
                 .into_iter()
                 .map(|item| match item {
-                    Value::String(s) | Value::Number(s) => Ok(s.into_owned()),
+                    Value::String(s) | Value::Number(s) => Ok(s),
                     other => Err(wrong_type(field, "an array of strings", &other)),
                 })
                 .collect::<Result<_, _>>()
@@ -216,7 +268,8 @@ impl FromValue for Vec<String> {
                     Value::Array(items) => items
                         .into_iter()
                         .map(|item| match item {
-                            Value::String(s) => Ok(s.into_owned()),
+                            // Borrowed from `s`, which this value does not outlive.
+                            Value::String(s) => Ok(Cow::Owned(s.into_owned())),
                             other => Err(not_strings(format!("an item is {}", other.kind()))),
                         })
                         .collect::<Result<_, _>>()
@@ -225,7 +278,7 @@ impl FromValue for Vec<String> {
                 }
             }
             Value::String(s) if s.is_empty() => Ok(Some(Vec::new())),
-            Value::String(s) => Ok(Some(vec![s.into_owned()])),
+            Value::String(s) => Ok(Some(vec![s])),
             other => Err(wrong_type(field, "an array of strings", &other)),
         }
     }
@@ -294,16 +347,27 @@ impl Serialize for Codec {
 
 /// `stream_attr` as received, and the codec it names when it parses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamAttr {
+pub struct StreamAttr<'a> {
     /// The string as received, e.g. `{"cid":0}`.
-    pub raw: String,
+    pub raw: Cow<'a, str>,
     /// The codec, when `raw` is a JSON object with an integer `cid`.
     pub codec: Option<Codec>,
 }
 
-impl StreamAttr {
+impl IntoOwned for StreamAttr<'_> {
+    type Owned = StreamAttr<'static>;
+    fn into_owned(self) -> StreamAttr<'static> {
+        StreamAttr {
+            raw: IntoOwned::into_owned(self.raw),
+            codec: self.codec,
+        }
+    }
+}
+
+impl<'a> StreamAttr<'a> {
     /// Reads the codec id from the JSON inside the string; anything unreadable gives no codec.
-    pub fn parse(raw: String) -> StreamAttr {
+    pub fn parse(raw: impl Into<Cow<'a, str>>) -> StreamAttr<'a> {
+        let raw = raw.into();
         StreamAttr {
             codec: Self::codec_of(&raw),
             raw,
@@ -340,16 +404,16 @@ impl StreamAttr {
     }
 }
 
-impl Serialize for StreamAttr {
+impl Serialize for StreamAttr<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.raw)
     }
 }
 
-impl FromValue for StreamAttr {
+impl<'a> FromValue<'a> for StreamAttr<'a> {
     const KIND: Kind = Kind::StreamAttr;
-    fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
-        Ok(String::from_value(field, value)?.map(StreamAttr::parse))
+    fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error> {
+        Ok(<Cow<'a, str>>::from_value(field, value)?.map(StreamAttr::parse))
     }
 }
 
@@ -428,48 +492,39 @@ mod tests {
         let t = Timestamp::from_value("timestamp", s("01499676989"))
             .unwrap()
             .unwrap();
-        assert_eq!((t.secs, t.text.as_str()), (1499676989, "01499676989"));
+        assert_eq!((t.secs, &*t.text), (1499676989, "01499676989"));
     }
 
     #[test]
     fn string_arrays_from_json_and_form_shapes() {
-        let one = Vec::<String>::from_value("u", s("rtmp://a")).unwrap();
-        assert_eq!(one, Some(vec!["rtmp://a".to_string()]));
-        let json = Vec::<String>::from_value("u", s(r#"["a","b"]"#)).unwrap();
-        assert_eq!(json, Some(vec!["a".to_string(), "b".to_string()]));
-        assert!(Vec::<String>::from_value("u", s("[1,")).is_err());
-        let escaped = Vec::<String>::from_value("u", s(r#" ["a\"b", "\u4e2d"] "#)).unwrap();
-        assert_eq!(escaped, Some(vec!["a\"b".to_string(), "中".to_string()]));
-        let e = Vec::<String>::from_value("u", s("[1]")).unwrap_err();
+        let one = Vec::<Cow<str>>::from_value("u", s("rtmp://a")).unwrap();
+        assert_eq!(one, Some(vec![Cow::from("rtmp://a")]));
+        let json = Vec::<Cow<str>>::from_value("u", s(r#"["a","b"]"#)).unwrap();
+        assert_eq!(json, Some(vec![Cow::from("a"), Cow::from("b")]));
+        assert!(Vec::<Cow<str>>::from_value("u", s("[1,")).is_err());
+        let escaped = Vec::<Cow<str>>::from_value("u", s(r#" ["a\"b", "\u4e2d"] "#)).unwrap();
+        assert_eq!(escaped, Some(vec![Cow::from("a\"b"), Cow::from("中")]));
+        let e = Vec::<Cow<str>>::from_value("u", s("[1]")).unwrap_err();
         assert_eq!(
             e.to_string(),
             "invalid field `u`: not a JSON array of strings: an item is a number"
         );
-        assert!(Vec::<String>::from_value("u", s(r#"["a"] x"#)).is_err());
-        assert!(Vec::<String>::from_value("u", Value::Array(vec![Value::Null])).is_err());
+        assert!(Vec::<Cow<str>>::from_value("u", s(r#"["a"] x"#)).is_err());
+        assert!(Vec::<Cow<str>>::from_value("u", Value::Array(vec![Value::Null])).is_err());
     }
 
     #[test]
     fn stream_attr_codec_or_raw() {
+        assert_eq!(StreamAttr::parse(r#"{"cid":3}"#).codec, Some(Codec::H265));
         assert_eq!(
-            StreamAttr::parse(r#"{"cid":3}"#.into()).codec,
-            Some(Codec::H265)
-        );
-        assert_eq!(
-            StreamAttr::parse(r#"{"cid":"1"}"#.into()).codec,
+            StreamAttr::parse(r#"{"cid":"1"}"#).codec,
             Some(Codec::H264Svc)
         );
-        let bad = StreamAttr::parse("{cid:0".into());
-        assert_eq!((bad.raw.as_str(), bad.codec), ("{cid:0", None));
+        let bad = StreamAttr::parse("{cid:0");
+        assert_eq!((&*bad.raw, bad.codec), ("{cid:0", None));
         // Not JSON (a leading zero), so no codec, as the full reader says.
-        assert_eq!(StreamAttr::parse(r#"{"cid":01}"#.into()).codec, None);
-        assert_eq!(
-            StreamAttr::parse(r#"{"cid":0}"#.into()).codec,
-            Some(Codec::H264)
-        );
-        assert_eq!(
-            StreamAttr::parse(r#"{"cid":4294967296}"#.into()).codec,
-            None
-        );
+        assert_eq!(StreamAttr::parse(r#"{"cid":01}"#).codec, None);
+        assert_eq!(StreamAttr::parse(r#"{"cid":0}"#).codec, Some(Codec::H264));
+        assert_eq!(StreamAttr::parse(r#"{"cid":4294967296}"#).codec, None);
     }
 }

@@ -58,7 +58,7 @@ pub use value::{Fields, Value};
 ///
 /// `content_type` chooses JSON or form data; `None` sniffs. Bodies over
 /// [`DEFAULT_MAX_BODY_BYTES`] are refused.
-pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<Callback, Error> {
+pub fn parse<'a>(body: &'a [u8], content_type: Option<&str>) -> Result<Callback<'a>, Error> {
     check_size(body, DEFAULT_MAX_BODY_BYTES)?;
     Callback::from_fields(body::decode(body, content_type)?)
 }
@@ -173,12 +173,12 @@ impl Receiver {
     ///
     /// The signature and the timestamp window are checked before any field is typed, so an
     /// unsigned request learns nothing about the parser. `now` is Unix seconds.
-    pub fn receive(
+    pub fn receive<'a>(
         &self,
-        body: &[u8],
+        body: &'a [u8],
         content_type: Option<&str>,
         now: i64,
-    ) -> Result<Callback, Error> {
+    ) -> Result<Callback<'a>, Error> {
         check_size(body, self.max_body_bytes)?;
         let fields = body::decode(body, content_type)?;
         self.verify_fields(&fields, now)?;
@@ -215,9 +215,8 @@ mod tests {
     #[test]
     fn receives_a_signed_callback() {
         let r = Receiver::new("s").unwrap();
-        let cb = r
-            .receive(signed_mix_stop("s", "1000").as_bytes(), None, 1000)
-            .unwrap();
+        let body = signed_mix_stop("s", "1000");
+        let cb = r.receive(body.as_bytes(), None, 1000).unwrap();
         assert_eq!(cb.event(), "mix_stop");
     }
 

@@ -79,6 +79,7 @@
 //!   callback's for the same key. Workers KV is eventually consistent and has no
 //!   compare-and-swap; a Durable Object gives that guarantee.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -364,27 +365,54 @@ pub struct LiveStream {
     pub pic_url: Vec<String>,
 }
 
+/// A callback's text as a record stores it (owned: records outlive the body).
+trait ToRecord {
+    type Owned;
+    fn stored(&self) -> Self::Owned;
+}
+
+impl ToRecord for Cow<'_, str> {
+    type Owned = String;
+    fn stored(&self) -> String {
+        String::from(&**self)
+    }
+}
+
+impl ToRecord for Option<Cow<'_, str>> {
+    type Owned = Option<String>;
+    fn stored(&self) -> Option<String> {
+        self.as_ref().map(ToRecord::stored)
+    }
+}
+
+impl ToRecord for Vec<Cow<'_, str>> {
+    type Owned = Vec<String>;
+    fn stored(&self) -> Vec<String> {
+        self.iter().map(ToRecord::stored).collect()
+    }
+}
+
 impl LiveStream {
     /// The summary of a `stream_create`.
     pub fn from_create(ev: &StreamCreate) -> LiveStream {
         LiveStream {
-            room_id: ev.room_id.clone(),
-            stream_id: ev.stream_id.clone(),
+            room_id: ev.room_id.stored(),
+            stream_id: ev.stream_id.stored(),
             room_session_id: ev.room_session_id,
             stream_seq: ev.stream_seq,
             create_time_ms: ev.create_time_ms,
             recreate: ev.recreate == Some(1),
-            user_id: ev.user_id.clone(),
-            user_name: ev.user_name.clone(),
-            title: ev.title.clone(),
-            stream_alias: ev.stream_alias.clone(),
-            stream_sid: ev.stream_sid.clone(),
-            extra_info: ev.extra_info.clone(),
+            user_id: ev.user_id.stored(),
+            user_name: ev.user_name.stored(),
+            title: ev.title.stored(),
+            stream_alias: ev.stream_alias.stored(),
+            stream_sid: ev.stream_sid.stored(),
+            extra_info: ev.extra_info.stored(),
             codec: ev.stream_attr.as_ref().and_then(|a| a.codec),
-            rtmp_url: ev.rtmp_url.clone(),
-            hls_url: ev.hls_url.clone(),
-            hdl_url: ev.hdl_url.clone(),
-            pic_url: ev.pic_url.clone(),
+            rtmp_url: ev.rtmp_url.stored(),
+            hls_url: ev.hls_url.stored(),
+            hdl_url: ev.hdl_url.stored(),
+            pic_url: ev.pic_url.stored(),
         }
     }
 }
@@ -543,7 +571,7 @@ pub struct SessionRecord {
 /// The session tombstone a `room_close` leaves.
 pub fn session_tombstone(ev: &RoomClose) -> SessionRecord {
     SessionRecord {
-        room_id: ev.room_id.clone(),
+        room_id: ev.room_id.stored(),
         room_session_id: ev.room_session_id,
         room_close_time: ev.room_close_time,
         close_reason: ev.close_reason,
@@ -629,16 +657,16 @@ impl LiveMix {
     /// The summary of a `mix_start`.
     pub fn from_start(ev: &MixStart) -> LiveMix {
         LiveMix {
-            task_id: ev.task_id.clone(),
+            task_id: ev.task_id.stored(),
             seq: ev.seq,
-            channel_id: ev.channel_id.clone(),
-            publish_id: ev.publish_id.clone(),
-            mix_url: ev.mix_url.clone(),
-            mix_stream_alias: ev.mix_stream_alias.clone(),
-            rtmp_urls: ev.rtmp_urls.clone(),
-            hls_urls: ev.hls_urls.clone(),
-            hdl_urls: ev.hdl_urls.clone(),
-            stream_alias: ev.stream_alias.clone(),
+            channel_id: ev.channel_id.stored(),
+            publish_id: ev.publish_id.stored(),
+            mix_url: ev.mix_url.stored(),
+            mix_stream_alias: ev.mix_stream_alias.stored(),
+            rtmp_urls: ev.rtmp_urls.stored(),
+            hls_urls: ev.hls_urls.stored(),
+            hdl_urls: ev.hdl_urls.stored(),
+            stream_alias: ev.stream_alias.stored(),
         }
     }
 }
@@ -715,7 +743,7 @@ pub fn apply_mix_stop(current: Option<&MixRecord>, ev: &MixStop) -> Write<MixRec
     if mix_newer(version, current) {
         Write::tombstone(MixRecord::Stopped {
             version,
-            task_id: ev.task_id.clone(),
+            task_id: ev.task_id.stored(),
         })
     } else {
         Write::Ignore
@@ -931,15 +959,15 @@ mod tests {
 
     const BIG: u64 = 858012925204410401; // above 2^53
 
-    fn cb(json: String) -> Callback {
-        crate::parse(json.as_bytes(), None).unwrap()
+    fn cb(json: String) -> Callback<'static> {
+        crate::parse(json.as_bytes(), None).unwrap().into_owned()
     }
 
     fn envelope(event: &str) -> String {
         format!(r#""event":"{event}","appid":"1","timestamp":"1","nonce":"n","signature":"s""#)
     }
 
-    fn create(room: &str, session: u64, stream: &str, seq: u64, t: u64) -> Callback {
+    fn create(room: &str, session: u64, stream: &str, seq: u64, t: u64) -> Callback<'static> {
         cb(format!(
             r#"{{{},"room_id":"{room}","room_session_id":"{session}","stream_id":"{stream}",
                 "stream_seq":"{seq}","create_time_ms":"{t}","stream_attr":"{{\"cid\":3}}",
@@ -948,7 +976,7 @@ mod tests {
         ))
     }
 
-    fn recreate(room: &str, session: u64, stream: &str, seq: u64, t: u64) -> Callback {
+    fn recreate(room: &str, session: u64, stream: &str, seq: u64, t: u64) -> Callback<'static> {
         cb(format!(
             r#"{{{},"room_id":"{room}","room_session_id":"{session}","stream_id":"{stream}",
                 "stream_seq":"{seq}","create_time_ms":"{t}","recreate":"1"}}"#,
@@ -956,7 +984,7 @@ mod tests {
         ))
     }
 
-    fn close(room: &str, session: u64, stream: &str, seq: u64, t: u64) -> Callback {
+    fn close(room: &str, session: u64, stream: &str, seq: u64, t: u64) -> Callback<'static> {
         cb(format!(
             r#"{{{},"room_id":"{room}","room_session_id":"{session}","stream_id":"{stream}",
                 "stream_seq":"{seq}","destroy_timemillis":"{t}"}}"#,
@@ -964,7 +992,7 @@ mod tests {
         ))
     }
 
-    fn room_close(room: &str, session: u64, t: u64) -> Callback {
+    fn room_close(room: &str, session: u64, t: u64) -> Callback<'static> {
         cb(format!(
             r#"{{"event":"room_close","appid":1,"timestamp":1,"nonce":"n","signature":"s",
                 "room_id":"{room}","room_session_id":{session},"close_reason":0,
@@ -972,14 +1000,14 @@ mod tests {
         ))
     }
 
-    fn mix_start(task: &str, seq: u64) -> Callback {
+    fn mix_start(task: &str, seq: u64) -> Callback<'static> {
         cb(format!(
             r#"{{{},"task_id":"{task}","seq":"{seq}","mix_url":"rtmp://m/{seq}"}}"#,
             envelope("mix_start")
         ))
     }
 
-    fn mix_stop(task: &str, seq: u64) -> Callback {
+    fn mix_stop(task: &str, seq: u64) -> Callback<'static> {
         cb(format!(
             r#"{{{},"task_id":"{task}","seq":"{seq}"}}"#,
             envelope("mix_stop")

@@ -294,7 +294,7 @@ pub fn defaults() -> String {
 }
 
 /// A callback object given back by JS (the JSON of one `parse` returned), typed again.
-fn callback_from_json(json: &str) -> Result<Callback, JsValue> {
+fn callback_from_json(json: &str) -> Result<Callback<'_>, JsValue> {
     body::decode_json(json)
         .and_then(Callback::from_fields)
         .map_err(throw)

@@ -9,8 +9,9 @@ fn good_fixtures_parse_to_their_event() {
     let m = common::manifest();
     let mut seen = 0;
     for f in m.fixtures.iter().filter(|f| f.event.is_some()) {
-        let cb = parse(&f.body(), f.content_type.as_deref())
-            .unwrap_or_else(|e| panic!("{}: {e}", f.file));
+        let body = f.body();
+        let cb =
+            parse(&body, f.content_type.as_deref()).unwrap_or_else(|e| panic!("{}: {e}", f.file));
         assert_eq!(cb.event(), f.event.as_deref().unwrap(), "{}", f.file);
         seen += 1;
     }
@@ -92,10 +93,12 @@ fn unsigned_doc_examples_are_refused_by_receive() {
     }
 }
 
-fn fixture(name: &str) -> Callback {
+fn fixture(name: &str) -> Callback<'static> {
     let m = common::manifest();
     let f = m.fixtures.iter().find(|f| f.file == name).unwrap();
-    parse(&f.body(), f.content_type.as_deref()).unwrap()
+    parse(&f.body(), f.content_type.as_deref())
+        .unwrap()
+        .into_owned()
 }
 
 #[test]
@@ -152,7 +155,7 @@ fn seed_stream_close_and_mix_stop() {
         panic!()
     };
     assert_eq!(
-        (m.envelope.appid, m.seq, m.task_id.as_str()),
+        (m.envelope.appid, m.seq, &*m.task_id),
         (111111, 1234, "111111:1111")
     );
 }

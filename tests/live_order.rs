@@ -364,9 +364,11 @@ fn body(ev: &Ev, try_no: usize) -> String {
     v.to_string()
 }
 
-fn callback(ev: &Ev, try_no: usize) -> Callback {
+fn callback(ev: &Ev, try_no: usize) -> Callback<'static> {
     let text = body(ev, try_no);
-    parse(text.as_bytes(), None).unwrap_or_else(|e| panic!("{e}: {text}"))
+    parse(text.as_bytes(), None)
+        .unwrap_or_else(|e| panic!("{e}: {text}"))
+        .into_owned()
 }
 
 fn replay<'a>(events: impl IntoIterator<Item = (usize, &'a Ev)>) -> LiveList {

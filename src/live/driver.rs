@@ -183,8 +183,8 @@ mod tests {
     use super::*;
     use crate::parse;
 
-    fn cb(json: &str) -> Callback {
-        parse(json.as_bytes(), None).unwrap()
+    fn cb(json: &str) -> Callback<'static> {
+        parse(json.as_bytes(), None).unwrap().into_owned()
     }
 
     const ENV: &str = r#""appid":"1","timestamp":"1","nonce":"n","signature":"s""#;

@@ -87,10 +87,10 @@ pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
     })
 }
 
-fn nonce_of(cb: &Callback) -> Result<&str, Error> {
+fn nonce_of<'c>(cb: &'c Callback<'_>) -> Result<&'c str, Error> {
     let nonce = match cb {
         Callback::Unknown(ev) => ev.field("nonce", "Nonce").and_then(|v| v.as_text()),
-        known => known.envelope().map(|env| env.nonce.as_str()),
+        known => known.envelope().map(|env| &*env.nonce),
     };
     nonce.ok_or_else(|| Error::missing("nonce"))
 }

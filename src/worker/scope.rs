@@ -38,11 +38,11 @@ impl Scope {
     /// The scope whose object decides `cb`; `None` for events that do not concern the list.
     pub fn of(cb: &Callback) -> Option<Scope> {
         match cb {
-            Callback::StreamCreate(ev) => Some(Scope::Room(ev.room_id.clone())),
-            Callback::StreamClose(ev) => Some(Scope::Room(ev.room_id.clone())),
-            Callback::RoomClose(ev) => Some(Scope::Room(ev.room_id.clone())),
-            Callback::MixStart(ev) => Some(Scope::Mix(ev.task_id.clone())),
-            Callback::MixStop(ev) => Some(Scope::Mix(ev.task_id.clone())),
+            Callback::StreamCreate(ev) => Some(Scope::Room(ev.room_id.to_string())),
+            Callback::StreamClose(ev) => Some(Scope::Room(ev.room_id.to_string())),
+            Callback::RoomClose(ev) => Some(Scope::Room(ev.room_id.to_string())),
+            Callback::MixStart(ev) => Some(Scope::Mix(ev.task_id.to_string())),
+            Callback::MixStop(ev) => Some(Scope::Mix(ev.task_id.to_string())),
             _ => None,
         }
     }
