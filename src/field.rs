@@ -101,13 +101,16 @@ fn scalar_text<'a>(
 
 /// Parses decimal digits (leading zeros allowed: `"01"` is 1) into a `u64`.
 fn parse_u64(field: &str, text: &str) -> Result<u64, Error> {
+    decimal(text).ok_or_else(|| not_u64(field, text))
+}
+
+/// Why `text` is not a `u64`.
+#[cold]
+fn not_u64(field: &str, text: &str) -> Error {
     if !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::invalid(
-            field,
-            format!("expected an unsigned integer, got {text:?}"),
-        ));
+        return Error::invalid(field, format!("expected an unsigned integer, got {text:?}"));
     }
-    decimal(text).ok_or_else(|| Error::invalid(field, format!("{text} does not fit in 64 bits")))
+    Error::invalid(field, format!("{text} does not fit in 64 bits"))
 }
 
 /// The value of a non-empty run of decimal digits (leading zeros allowed) that fits in a
@@ -152,6 +155,7 @@ pub(crate) fn integer(field: &str, value: &Value<'_>, max: u64) -> Result<Option
 
 impl<'a> FromValue<'a> for Cow<'a, str> {
     const KIND: Kind = Kind::String;
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error> {
         match value {
             Value::String(s) | Value::Number(s) => Ok(Some(s)),

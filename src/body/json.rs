@@ -444,7 +444,16 @@ impl<'a> Parser<'a> {
             return Ok(items);
         }
         loop {
-            items.push(self.value()?);
+            // As in `object`: a plain string pushed where it is read.
+            if self.peek() == Some(b'"') {
+                self.pos += 1;
+                match self.plain_string() {
+                    Some(text) => items.push(Value::String(Cow::Borrowed(text))),
+                    None => items.push(Value::String(self.string()?)),
+                }
+            } else {
+                items.push(self.value()?);
+            }
             self.skip_whitespace();
             match self.peek() {
                 Some(b',') => {
