@@ -140,6 +140,16 @@ struct Parser<'a> {
 /// The index of the first `"`, `\` or control character at or after `i`, or the length.
 #[inline(always)]
 pub(crate) fn scan_string(bytes: &[u8], mut i: usize) -> usize {
+    // Sixteen bytes at a time where SSE2 is always there (every x86-64); the words below
+    // elsewhere (wasm) and for the tail.
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of every x86-64 target.
+        match unsafe { sse2::scan_string(bytes, i) } {
+            Ok(found) => return found,
+            Err(tail) => i = tail,
+        }
+    }
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
     while let Some(chunk) = bytes.get(i..i + 8) {
@@ -166,6 +176,39 @@ pub(crate) fn scan_string(bytes: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+
+    /// [`super::scan_string`] sixteen bytes at a time: the index of the first `"`, `\` or
+    /// control character at or after `i`, or (as an error) where fewer than sixteen bytes
+    /// are left to look at.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    pub(super) fn scan_string(bytes: &[u8], mut i: usize) -> Result<usize, usize> {
+        let quote = _mm_set1_epi8(b'"' as i8);
+        let backslash = _mm_set1_epi8(b'\\' as i8);
+        let below_space = _mm_set1_epi8(0x1F);
+        while let Some(chunk) = bytes.get(i..i + 16) {
+            // SAFETY: `chunk` is 16 readable bytes, and this load needs no alignment.
+            let v = unsafe { _mm_loadu_si128(chunk.as_ptr().cast()) };
+            let found = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                _mm_cmpeq_epi8(_mm_max_epu8(v, below_space), below_space),
+            );
+            let mask = _mm_movemask_epi8(found) as u32;
+            if mask != 0 {
+                return Ok(i + mask.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+        Err(i)
+    }
 }
 
 impl<'a> Parser<'a> {
@@ -309,7 +352,12 @@ impl<'a> Parser<'a> {
         if self.bytes.get(end) != Some(&b'"') {
             return None;
         }
-        let text = self.text.get(self.pos..end)?;
+        debug_assert!(self.pos >= 1 && self.bytes[self.pos - 1] == b'"' && self.pos <= end);
+        // SAFETY: `end` is a `"` of `text`, so within it and at a character boundary, and so
+        // is `self.pos`: just past the opening `"` (this is only called there) and not past
+        // `end` (`scan_string` only moves forward). Checking both boundaries again was
+        // measured: about 900 of the 21,000 instructions of a native `receive`.
+        let text = unsafe { self.text.get_unchecked(self.pos..end) };
         self.pos = end + 1;
         Some(text)
     }
@@ -490,6 +538,26 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// Reads and stores a member's value other than a string without escapes (past the
+    /// opening quote if `quoted`). Out of line, so that `object` stores its common case in
+    /// place rather than through a temporary shared with this one (measured natively: a
+    /// few percent).
+    #[inline(never)]
+    fn add_other(
+        &mut self,
+        members: &mut Vec<(Cow<'a, str>, Value<'a>)>,
+        name: Cow<'a, str>,
+        quoted: bool,
+        repeated: bool,
+    ) -> Result<()> {
+        let value = if quoted {
+            Value::String(self.string()?)
+        } else {
+            self.value()?
+        };
+        self.add(members, name, value, repeated)
+    }
+
     /// An object, with room for `capacity` members to begin with.
     fn object(&mut self, capacity: usize) -> Result<Fields<'a>> {
         self.enter()?;
@@ -528,27 +596,25 @@ impl<'a> Parser<'a> {
                 repeated
             };
             self.skip_whitespace();
-            // Strings, most of what ZEGO sends, read here rather than through `value`, and
-            // each value stored in the branch that reads it, so that it is written once in
-            // place instead of through a temporary (measured: a fifth more callbacks a
-            // second natively).
-            if self.peek() == Some(b'"') {
+            // Strings without escapes, most of what ZEGO sends, read here rather than
+            // through `value`, and stored where they are read, so that each is written once
+            // in place instead of through a temporary (measured: a fifth more callbacks a
+            // second natively); anything else out of line, in `add_other`.
+            let quoted = self.peek() == Some(b'"');
+            let plain = if quoted {
                 self.pos += 1;
-                match self.plain_string() {
-                    Some(text) => self.add(
-                        &mut members,
-                        name,
-                        Value::String(Cow::Borrowed(text)),
-                        repeated,
-                    )?,
-                    None => {
-                        let value = Value::String(self.string()?);
-                        self.add(&mut members, name, value, repeated)?
-                    }
-                }
+                self.plain_string()
             } else {
-                let value = self.value()?;
-                self.add(&mut members, name, value, repeated)?;
+                None
+            };
+            match plain {
+                Some(text) => self.add(
+                    &mut members,
+                    name,
+                    Value::String(Cow::Borrowed(text)),
+                    repeated,
+                )?,
+                None => self.add_other(&mut members, name, quoted, repeated)?,
             }
             self.skip_whitespace();
             match self.peek() {
@@ -847,6 +913,37 @@ mod flat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scan_string_finds_the_first_quote_backslash_or_control_byte() {
+        let reference = |bytes: &[u8], i: usize| {
+            (i..bytes.len())
+                .find(|&j| matches!(bytes[j], b'"' | b'\\' | 0..=0x1F))
+                .unwrap_or(bytes.len())
+        };
+        // Every stop byte, and the bytes next to them in value (0x20, 0x7F, high bytes),
+        // at every position of bodies longer than the 16- and 8-byte steps, from every start.
+        let fillers = [b'a', b' ', b'!', b'#', b'[', b']', 0x7F, 0x80, 0xC3, 0xFF];
+        for stop in [b'"', b'\\', 0x00, 0x0A, 0x1F] {
+            for filler in fillers {
+                for len in [0, 1, 7, 8, 15, 16, 17, 31, 33, 40] {
+                    for at in 0..=len {
+                        let mut bytes = vec![filler; len];
+                        if at < len {
+                            bytes[at] = stop;
+                        }
+                        for start in 0..=len {
+                            assert_eq!(
+                                scan_string(&bytes, start),
+                                reference(&bytes, start),
+                                "stop {stop:#x} at {at} in {len} bytes of {filler:#x}, from {start}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn heap_sort_sorts() {
