@@ -109,8 +109,17 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
     // A byte offset in `text` as a word: an offset in the body.
     let at = |offset: u32| (offset as usize + base) as i32;
 
-    let key = |m: &Member| &text[m.key.0 as usize..m.key.1 as usize];
-    let value = |m: &Member| &text[m.value.0 as usize..m.value.1 as usize];
+    let span = |(start, end): (u32, u32)| {
+        let (start, end) = (start as usize, end as usize);
+        debug_assert!(start <= end && text.is_char_boundary(start) && text.is_char_boundary(end));
+        // SAFETY: every span `scan_flat` records starts and ends next to an ASCII byte of
+        // `text` (inside a string's quotes, or a number's or literal's first byte and the
+        // one after its last), so within `text` and at character boundaries. Checking them
+        // again is measurable in wasm, where names are matched span by span.
+        unsafe { text.get_unchecked(start..end) }
+    };
+    let key = |m: &Member| span(m.key);
+    let value = |m: &Member| span(m.value);
 
     let event = members.iter().find(|m| same(key(m), "event"))?;
     if event.shape != Shape::Str {
