@@ -113,8 +113,9 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
         let (start, end) = (start as usize, end as usize);
         debug_assert!(start <= end && text.is_char_boundary(start) && text.is_char_boundary(end));
         // SAFETY: every span `scan_flat` records starts and ends next to an ASCII byte of
-        // `text` (inside a string's quotes, or a number's or literal's first byte and the
-        // one after its last), so within `text` and at character boundaries. Checking them
+        // `text` (inside a string's quotes, or from any other value's first byte, a digit,
+        // `-`, `[` or a literal's letter, to the byte after its last), so within `text` and
+        // at character boundaries. Checking them
         // again is measurable in wasm, where names are matched span by span.
         unsafe { text.get_unchecked(start..end) }
     };
