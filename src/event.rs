@@ -1,13 +1,14 @@
 //! The typed callbacks. Each event is declared once, below, in the `events!` table; the
-//! struct, its one-pass parser, its JSON form and its schema all come from that declaration.
+//! struct, its JSON form and its schema all come from that declaration, and one function,
+//! led by the schema, types the fields of every event.
 
 use std::borrow::Cow;
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::field::{Codec, FromValue, Id64, IntoOwned, Kind, StreamAttr, Timestamp};
-use crate::value::{Fields, Value};
+use crate::field::{Codec, FromValue, Id64, IntoOwned, Kind, StreamAttr, Timestamp, Typed};
+use crate::value::{same, Fields, Value};
 use crate::Error;
 
 /// The fields every documented callback carries.
@@ -38,45 +39,28 @@ impl Envelope<'_> {
     }
 }
 
-const ENVELOPE_FIELDS: [&str; 5] = ["event", "appid", "timestamp", "nonce", "signature"];
-
-#[derive(Default)]
-struct EnvelopeParts<'a> {
-    event: Option<Cow<'a, str>>,
-    appid: Option<u32>,
-    timestamp: Option<Timestamp<'a>>,
-    nonce: Option<Cow<'a, str>>,
-    signature: Option<Cow<'a, str>>,
-}
-
-impl<'a> EnvelopeParts<'a> {
-    fn set(&mut self, name: &str, value: Value<'a>) -> Result<(), Error> {
-        match name {
-            "event" => assign(&mut self.event, name, value),
-            "appid" => assign(&mut self.appid, name, value),
-            "timestamp" => assign(&mut self.timestamp, name, value),
-            "nonce" => assign(&mut self.nonce, name, value),
-            _ => assign(&mut self.signature, name, value),
+impl<'a> Envelope<'a> {
+    /// The envelope's fields, typed by the schema's first five (all required, so present).
+    fn from_slots(slots: &mut Slots<'a>) -> Envelope<'a> {
+        Envelope {
+            event: slots.next().unwrap_or_default(),
+            appid: slots.next().unwrap_or_default(),
+            timestamp: slots.next().unwrap_or(Timestamp {
+                secs: 0,
+                text: Cow::Borrowed(""),
+            }),
+            nonce: slots.next().unwrap_or_default(),
+            signature: slots.next().unwrap_or_default(),
         }
     }
 
-    fn finish(self) -> Result<Envelope<'a>, Error> {
-        Ok(Envelope {
-            event: self.event.ok_or_else(|| Error::missing("event"))?,
-            appid: self.appid.ok_or_else(|| Error::missing("appid"))?,
-            timestamp: self.timestamp.ok_or_else(|| Error::missing("timestamp"))?,
-            nonce: self.nonce.ok_or_else(|| Error::missing("nonce"))?,
-            signature: self.signature.ok_or_else(|| Error::missing("signature"))?,
-        })
-    }
-
-    fn serialize<M: SerializeMap>(env: &Envelope<'_>, map: &mut M) -> Result<(), M::Error> {
-        map.serialize_entry("event", &env.event)?;
+    fn serialize_into<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("event", &self.event)?;
         map.serialize_entry("known", &true)?;
-        map.serialize_entry("appid", &env.appid)?;
-        map.serialize_entry("timestamp", &env.timestamp)?;
-        map.serialize_entry("nonce", &env.nonce)?;
-        map.serialize_entry("signature", &env.signature)
+        map.serialize_entry("appid", &self.appid)?;
+        map.serialize_entry("timestamp", &self.timestamp)?;
+        map.serialize_entry("nonce", &self.nonce)?;
+        map.serialize_entry("signature", &self.signature)
     }
 }
 
@@ -141,18 +125,66 @@ const fn envelope_schema() -> [FieldSchema; 5] {
     ]
 }
 
-/// Converts a received value into its field's slot. Not inlined in wasm: one copy per field
-/// type instead of one per field of every event (most of the typed parsers' size). Inlined
-/// natively, so that the value is not passed through memory twice.
-#[cfg_attr(target_arch = "wasm32", inline(never))]
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn assign<'a, T: FromValue<'a>>(
-    slot: &mut Option<T>,
-    name: &str,
-    value: Value<'a>,
-) -> Result<(), Error> {
-    *slot = T::from_value(name, value)?;
-    Ok(())
+/// Room for the typed values of an event's fields, in its schema's order, taken out one by
+/// one. One type for every event (sized for the longest schema): typing is one function, and
+/// so is dropping what an error leaves, where an array per event has its drop unrolled.
+struct Slots<'a> {
+    typed: [Typed<'a>; MAX_FIELDS],
+    taken: usize,
+}
+
+impl<'a> Slots<'a> {
+    /// Not inlined: every slot's initial value is a few stores, times each event.
+    #[inline(never)]
+    fn new() -> Self {
+        Slots {
+            typed: [const { Typed::Absent }; MAX_FIELDS],
+            taken: 0,
+        }
+    }
+
+    /// Types `fields` by `schema` and returns the fields it does not name, in the order
+    /// received.
+    ///
+    /// Errors are the first value that does not convert (in the body's order), then the
+    /// first required field absent (in the schema's order).
+    fn fill(&mut self, fields: Fields<'a>, schema: &[FieldSchema]) -> Result<Fields<'a>, Error> {
+        let mut extra = Fields::new();
+        // Bodies list their fields in the schema's order, mostly: look there first.
+        let mut hint = 0;
+        for (name, value) in fields {
+            let found = match schema.get(hint) {
+                Some(f) if same(f.name, &name) => Some(hint),
+                _ => schema.iter().position(|f| same(f.name, &name)),
+            };
+            match found {
+                Some(i) => {
+                    // Names are unique in `fields`, so the slot is still absent.
+                    Typed::set(&mut self.typed[i], schema[i].kind, &name, value)?;
+                    hint = i + 1;
+                }
+                None => extra.push(name, value),
+            }
+        }
+        match schema
+            .iter()
+            .zip(&self.typed)
+            .find(|(f, slot)| f.required && slot.is_absent())
+        {
+            Some((f, _)) => Err(Error::missing(f.name)),
+            None => Ok(extra),
+        }
+    }
+
+    /// The next slot's value as its field's type. Not inlined in wasm: one copy per field
+    /// type instead of one per field of every event.
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn next<T: FromValue<'a>>(&mut self) -> Option<T> {
+        let slot = self.typed.get_mut(self.taken)?;
+        self.taken += 1;
+        T::from_typed(std::mem::take(slot))
+    }
 }
 
 /// Values computed from an event's fields, serialized after them.
@@ -168,22 +200,13 @@ macro_rules! field_ty {
     (list $t:ty) => { $t };
 }
 
-macro_rules! check {
-    (req $v:expr, $name:expr) => {
-        if $v.is_none() {
-            return Err(Error::missing($name));
-        }
-    };
-    ($p:ident $v:expr, $name:expr) => {};
-}
-
 macro_rules! take {
-    (opt $v:expr) => {
-        $v.take()
+    (opt $slots:expr) => {
+        $slots.next()
     };
-    // A required field was checked above; a list defaults to empty.
-    ($p:ident $v:expr) => {
-        $v.take().unwrap_or_default()
+    // A required field was checked present by `type_fields`; a list defaults to empty.
+    ($p:ident $slots:expr) => {
+        $slots.next().unwrap_or_default()
     };
 }
 
@@ -290,32 +313,11 @@ macro_rules! events {
                 }
 
                 fn from_fields(fields: Fields<'a>) -> Result<Self, Error> {
-                    // The fields read so far, in one value: an early return drops it with
-                    // one call, where separate locals each need their own drop at every
-                    // return (most of these parsers' code in wasm).
-                    #[derive(Default)]
-                    struct Parts<'a> {
-                        $( $field: Option<$ty>, )*
-                    }
-                    let mut envelope = EnvelopeParts::default();
-                    let mut parts = Parts::default();
-                    let mut extra = Fields::new();
-                    for (name, value) in fields {
-                        match name.as_ref() {
-                            $( wire!($field $($wname)?) => {
-                                assign(&mut parts.$field, &name, value)?
-                            } )*
-                            n if ENVELOPE_FIELDS.contains(&n) => envelope.set(n, value)?,
-                            _ => extra.push(name, value),
-                        }
-                    }
-                    let envelope = envelope.finish()?;
-                    // Every check before anything is moved out, so that none of the moves
-                    // below can fail.
-                    $( check!($presence parts.$field, wire!($field $($wname)?)); )*
+                    let mut slots = Slots::new();
+                    let extra = slots.fill(fields, &Self::FIELDS)?;
                     Ok($Name {
-                        envelope,
-                        $( $field: take!($presence parts.$field), )*
+                        envelope: Envelope::from_slots(&mut slots),
+                        $( $field: take!($presence slots), )*
                         extra,
                     })
                 }
@@ -324,7 +326,7 @@ macro_rules! events {
             impl Serialize for $Name<'_> {
                 fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                     let mut map = s.serialize_map(None)?;
-                    EnvelopeParts::serialize(&self.envelope, &mut map)?;
+                    self.envelope.serialize_into(&mut map)?;
                     $( ser_field!($presence map, wire!($field $($wname)?), self.$field); )*
                     self.serialize_derived(&mut map)?;
                     map.serialize_entry("extra", &self.extra)?;
@@ -394,6 +396,20 @@ macro_rules! events {
                 }
             }
         }
+
+        /// The most fields an event's schema has.
+        const MAX_FIELDS: usize = {
+            let lens = [$($Name::FIELDS.len()),*];
+            let mut max = 0;
+            let mut i = 0;
+            while i < lens.len() {
+                if lens[i] > max {
+                    max = lens[i];
+                }
+                i += 1;
+            }
+            max
+        };
 
         /// Every documented event and its fields.
         pub static SCHEMAS: &[EventSchema] = &[
@@ -726,6 +742,32 @@ mod tests {
     #[test]
     fn missing_required_field_is_named() {
         let e = parse(r#"{"event":"room_close","appid":1,"timestamp":1,"nonce":"n","signature":"s","room_id":"r","room_close_time":"1"}"#)
+            .unwrap_err();
+        assert_eq!(e, Error::missing("room_session_id"));
+    }
+
+    #[test]
+    fn fields_in_any_order_type_alike() {
+        let ordered = r#"{"event":"stream_close","appid":"1","timestamp":"2","nonce":"3","signature":"4","room_id":"r","room_session_id":"18446744073709551615","stream_id":"s","stream_seq":"7","destroy_timemillis":"9","x":"y"}"#;
+        let reversed = r#"{"x":"y","destroy_timemillis":"9","stream_seq":"7","stream_id":"s","room_session_id":"18446744073709551615","room_id":"r","signature":"4","nonce":"3","timestamp":"2","appid":"1","event":"stream_close"}"#;
+        let (a, b) = (parse(ordered).unwrap(), parse(reversed).unwrap());
+        assert_eq!(a, b);
+        let Callback::StreamClose(c) = a else {
+            panic!("{a:?}")
+        };
+        assert_eq!((c.room_session_id, c.stream_seq), (Id64(u64::MAX), 7));
+        assert_eq!(c.extra.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["x"]);
+    }
+
+    #[test]
+    fn a_bad_value_is_reported_before_a_missing_field() {
+        // `stream_seq` is bad and `stream_id` missing: the value comes first, as received.
+        let e = parse(r#"{"event":"stream_close","appid":"1","timestamp":"2","nonce":"3","signature":"4","room_id":"r","room_session_id":"1","stream_seq":"x","destroy_timemillis":"9"}"#)
+            .unwrap_err();
+        assert_eq!(e.field(), Some("stream_seq"));
+        assert_eq!(e.code(), "invalid_field");
+        // Two absent: the first in the schema's order.
+        let e = parse(r#"{"event":"stream_close","appid":"1","timestamp":"2","nonce":"3","signature":"4","room_id":"r","destroy_timemillis":"9"}"#)
             .unwrap_err();
         assert_eq!(e, Error::missing("room_session_id"));
     }

@@ -39,6 +39,67 @@ pub(crate) trait FromValue<'a>: Sized {
     /// The typed value, or `None` where the field counts as absent (`null`, or `""` for a
     /// number).
     fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error>;
+    /// The value [`Typed::from_value`] made for this type's kind; `None` for any other.
+    fn from_typed(typed: Typed<'a>) -> Option<Self>;
+}
+
+/// A received value typed by its field's [`Kind`]: what the one typing pass of every event
+/// makes, before each event's struct takes its fields out.
+#[derive(Debug, Default)]
+pub(crate) enum Typed<'a> {
+    /// Absent, `null`, or `""` for a number.
+    #[default]
+    Absent,
+    /// [`Kind::String`], and [`Kind::StreamAttr`] as received (parsed when taken out: a
+    /// variant holding the codec would be copied in 32-bit halves on every field).
+    Text(Cow<'a, str>),
+    /// [`Kind::Integer`], [`Kind::Id`] and [`Kind::AppId`], within their bounds.
+    Integer(u64),
+    /// [`Kind::Timestamp`].
+    Timestamp(Timestamp<'a>),
+    /// [`Kind::Strings`].
+    Strings(Vec<Cow<'a, str>>),
+}
+
+impl<'a> Typed<'a> {
+    /// Types `value` as a field of `kind` into `slot`, which must be absent, with the same
+    /// checks and errors as the kind's [`FromValue`] type.
+    ///
+    /// Written in place rather than returned: a returned value is built on the stack and
+    /// copied in wider words than it was written in, which stalls natively on every field.
+    #[inline(never)]
+    pub(crate) fn set(
+        slot: &mut Self,
+        kind: Kind,
+        field: &str,
+        value: Value<'a>,
+    ) -> Result<(), Error> {
+        fn put<'a, T: FromValue<'a>>(
+            slot: &mut Typed<'a>,
+            field: &str,
+            value: Value<'a>,
+            wrap: fn(T) -> Typed<'a>,
+        ) -> Result<(), Error> {
+            if let Some(typed) = T::from_value(field, value)? {
+                // The slot is absent (the caller's promise): nothing to drop.
+                debug_assert!(slot.is_absent());
+                std::mem::forget(std::mem::replace(slot, wrap(typed)));
+            }
+            Ok(())
+        }
+        match kind {
+            Kind::String | Kind::StreamAttr => put(slot, field, value, Typed::Text),
+            Kind::Integer => put(slot, field, value, Typed::Integer),
+            Kind::Id => put(slot, field, value, |n: Id64| Typed::Integer(n.0)),
+            Kind::AppId => put(slot, field, value, |n: u32| Typed::Integer(n.into())),
+            Kind::Timestamp => put(slot, field, value, Typed::Timestamp),
+            Kind::Strings => put(slot, field, value, Typed::Strings),
+        }
+    }
+
+    pub(crate) fn is_absent(&self) -> bool {
+        matches!(self, Typed::Absent)
+    }
 }
 
 /// A typed value that may borrow from the body, and the same value owning its text.
@@ -155,6 +216,12 @@ pub(crate) fn integer(field: &str, value: &Value<'_>, max: u64) -> Result<Option
 impl<'a> FromValue<'a> for Cow<'a, str> {
     const KIND: Kind = Kind::String;
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn from_typed(typed: Typed<'a>) -> Option<Self> {
+        match typed {
+            Typed::Text(s) => Some(s),
+            _ => None,
+        }
+    }
     fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error> {
         match value {
             Value::String(s) | Value::Number(s) => Ok(Some(s)),
@@ -166,6 +233,12 @@ impl<'a> FromValue<'a> for Cow<'a, str> {
 
 impl FromValue<'_> for u64 {
     const KIND: Kind = Kind::Integer;
+    fn from_typed(typed: Typed<'_>) -> Option<Self> {
+        match typed {
+            Typed::Integer(n) => Some(n),
+            _ => None,
+        }
+    }
     fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         integer(field, &value, MAX_SAFE_INTEGER)
     }
@@ -173,6 +246,12 @@ impl FromValue<'_> for u64 {
 
 impl FromValue<'_> for u32 {
     const KIND: Kind = Kind::AppId;
+    fn from_typed(typed: Typed<'_>) -> Option<Self> {
+        match typed {
+            Typed::Integer(n) => u32::try_from(n).ok(),
+            _ => None,
+        }
+    }
     fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         Ok(integer(field, &value, u32::MAX.into())?.map(|n| n as u32))
     }
@@ -202,6 +281,12 @@ impl Serialize for Id64 {
 
 impl FromValue<'_> for Id64 {
     const KIND: Kind = Kind::Id;
+    fn from_typed(typed: Typed<'_>) -> Option<Self> {
+        match typed {
+            Typed::Integer(n) => Some(Id64(n)),
+            _ => None,
+        }
+    }
     fn from_value(field: &str, value: Value<'_>) -> Result<Option<Self>, Error> {
         Ok(integer(field, &value, u64::MAX)?.map(Id64))
     }
@@ -234,6 +319,12 @@ impl Serialize for Timestamp<'_> {
 
 impl<'a> FromValue<'a> for Timestamp<'a> {
     const KIND: Kind = Kind::Timestamp;
+    fn from_typed(typed: Typed<'a>) -> Option<Self> {
+        match typed {
+            Typed::Timestamp(t) => Some(t),
+            _ => None,
+        }
+    }
     fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error> {
         let Some(secs) = integer(field, &value, MAX_SAFE_INTEGER)? else {
             return Ok(None);
@@ -250,6 +341,12 @@ impl<'a> FromValue<'a> for Timestamp<'a> {
 
 impl<'a> FromValue<'a> for Vec<Cow<'a, str>> {
     const KIND: Kind = Kind::Strings;
+    fn from_typed(typed: Typed<'a>) -> Option<Self> {
+        match typed {
+            Typed::Strings(v) => Some(v),
+            _ => None,
+        }
+    }
     fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error> {
         match value {
             Value::Null => Ok(None),
@@ -419,6 +516,12 @@ impl Serialize for StreamAttr<'_> {
 
 impl<'a> FromValue<'a> for StreamAttr<'a> {
     const KIND: Kind = Kind::StreamAttr;
+    fn from_typed(typed: Typed<'a>) -> Option<Self> {
+        match typed {
+            Typed::Text(raw) => Some(StreamAttr::parse(raw)),
+            _ => None,
+        }
+    }
     fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error> {
         Ok(<Cow<'a, str>>::from_value(field, value)?.map(StreamAttr::parse))
     }

@@ -18,7 +18,7 @@ use crate::body::Format;
 use crate::event::SCHEMAS;
 use crate::field::{decimal, Codec, Kind, StreamAttr};
 use crate::signature;
-use crate::value::{safe_integer, MAX_SAFE_INTEGER};
+use crate::value::{safe_integer, same, MAX_SAFE_INTEGER};
 
 /// How JS reads a value from its span.
 pub(crate) mod mode {
@@ -308,17 +308,6 @@ fn digits(text: &str, max: u64) -> Option<u64> {
 /// of digits that fits in 32 bits; `None` for any other text.
 fn cid_escaped(raw: &str) -> Option<u32> {
     StreamAttr::cid_digits(raw.strip_prefix(r#"{\"cid\":"#)?.strip_suffix('}')?)
-}
-
-/// Whether two names are equal, eight bytes at a time (wasm's `memcmp` goes byte by byte).
-fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or_default());
-    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
-    x.by_ref().zip(y.by_ref()).all(|(p, q)| word(p) == word(q)) && x.remainder() == y.remainder()
 }
 
 /// Whether every byte is ASCII, eight at a time.
