@@ -3,6 +3,7 @@
 //! led by the schema, types the fields of every event.
 
 use std::borrow::Cow;
+use std::mem::ManuallyDrop;
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -129,8 +130,20 @@ const fn envelope_schema() -> [FieldSchema; 5] {
 /// one. One type for every event (sized for the longest schema): typing is one function, and
 /// so is dropping what an error leaves, where an array per event has its drop unrolled.
 struct Slots<'a> {
-    typed: [Typed<'a>; MAX_FIELDS],
+    /// Dropped by [`Slots`]' own `drop`, which visits only the slots not taken yet.
+    typed: ManuallyDrop<[Typed<'a>; MAX_FIELDS]>,
+    /// The slots before this one were taken (left absent).
     taken: usize,
+}
+
+impl Drop for Slots<'_> {
+    fn drop(&mut self) {
+        // The taken slots are absent and nothing is left behind in the others: every value
+        // is dropped, here or by whoever took it.
+        for slot in self.typed.iter_mut().skip(self.taken) {
+            drop(std::mem::take(slot));
+        }
+    }
 }
 
 impl<'a> Slots<'a> {
@@ -138,7 +151,7 @@ impl<'a> Slots<'a> {
     #[inline(never)]
     fn new() -> Self {
         Slots {
-            typed: [const { Typed::Absent }; MAX_FIELDS],
+            typed: ManuallyDrop::new([const { Typed::Absent }; MAX_FIELDS]),
             taken: 0,
         }
     }
@@ -168,7 +181,7 @@ impl<'a> Slots<'a> {
         }
         match schema
             .iter()
-            .zip(&self.typed)
+            .zip(self.typed.iter())
             .find(|(f, slot)| f.required && slot.is_absent())
         {
             Some((f, _)) => Err(Error::missing(f.name)),

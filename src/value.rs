@@ -101,12 +101,21 @@ pub(crate) fn safe_integer(text: &str) -> Option<i64> {
 /// and natively a call to it costs more than comparing a name of a dozen bytes.
 pub(crate) fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
     let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or_default());
-    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
-    x.by_ref().zip(y.by_ref()).all(|(p, q)| word(p) == word(q)) && x.remainder() == y.remainder()
+    let half = |c: &[u8]| u32::from_le_bytes(c.try_into().unwrap_or_default());
+    if n >= 8 {
+        // Whole words, then the last eight bytes (overlapping the last word read).
+        let (x, y) = (a.chunks_exact(8), b.chunks_exact(8));
+        x.zip(y).all(|(p, q)| word(p) == word(q)) && word(&a[n - 8..]) == word(&b[n - 8..])
+    } else if n >= 4 {
+        half(&a[..4]) == half(&b[..4]) && half(&a[n - 4..]) == half(&b[n - 4..])
+    } else {
+        a.iter().zip(b).all(|(p, q)| p == q)
+    }
 }
 
 /// The fields of an object, in the order received, each name once.
@@ -197,6 +206,23 @@ impl Serialize for Fields<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_is_string_equality_at_every_length() {
+        let text = "abcdefghijklmnopqrstuvwxyz";
+        for n in 0..=20 {
+            let a = &text[..n];
+            assert!(same(a, a), "{a}");
+            assert!(!same(a, &text[..n + 1]), "{a}");
+            // One byte different, at each position.
+            for i in 0..n {
+                let mut b = a.as_bytes().to_vec();
+                b[i] = b'_';
+                let b = String::from_utf8(b).unwrap();
+                assert!(!same(a, &b), "{a} {b}");
+            }
+        }
+    }
 
     #[test]
     fn numbers_beyond_2_pow_53_serialize_as_their_exact_text() {
