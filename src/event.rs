@@ -217,7 +217,7 @@ macro_rules! take {
     (opt $slots:expr) => {
         $slots.next()
     };
-    // A required field was checked present by `type_fields`; a list defaults to empty.
+    // A required field was checked present by `Slots::fill`; a list defaults to empty.
     ($p:ident $slots:expr) => {
         $slots.next().unwrap_or_default()
     };

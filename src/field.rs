@@ -39,7 +39,7 @@ pub(crate) trait FromValue<'a>: Sized {
     /// The typed value, or `None` where the field counts as absent (`null`, or `""` for a
     /// number).
     fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error>;
-    /// The value [`Typed::from_value`] made for this type's kind; `None` for any other.
+    /// The value [`Typed::set`] made for this type's kind; `None` for any other.
     fn from_typed(typed: Typed<'a>) -> Option<Self>;
 }
 
@@ -215,13 +215,13 @@ pub(crate) fn integer(field: &str, value: &Value<'_>, max: u64) -> Result<Option
 
 impl<'a> FromValue<'a> for Cow<'a, str> {
     const KIND: Kind = Kind::String;
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn from_typed(typed: Typed<'a>) -> Option<Self> {
         match typed {
             Typed::Text(s) => Some(s),
             _ => None,
         }
     }
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn from_value(field: &str, value: Value<'a>) -> Result<Option<Self>, Error> {
         match value {
             Value::String(s) | Value::Number(s) => Ok(Some(s)),
