@@ -5,20 +5,13 @@
 // Request, Response, URL), never `Buffer` or a `node:` import, so that it runs unchanged in
 // Node, Workers, Deno, Bun and browsers.
 
-function makeAdapters(api) {
+function makeAdapters(api, rules) {
   const { receive, sign, defaults } = api;
   const encoder = new TextEncoder();
   const DEFAULT_PATH = "/zego/callback";
 
-  const fail = (message, code, status, field) => new ZegoCallbackError(message, code, status, field);
-
-  /** SHA-1 of the body's bytes, lowercase hex (the Worker's replay guard keeps the same). */
-  async function digestOf(bytes) {
-    const hash = new Uint8Array(await crypto.subtle.digest("SHA-1", bytes));
-    let hex = "";
-    for (const b of hash) hex += b.toString(16).padStart(2, "0");
-    return hex;
-  }
+  // An error with the status the core's table gives its code.
+  const fail = (message, code, field) => rules.error(message, code, field);
 
   const bytesOf = (body) =>
     typeof body === "string"
@@ -32,10 +25,12 @@ function makeAdapters(api) {
             : body;
 
   /**
-   * Remembers nonces with the digest of their body, in memory, for a while: the default
-   * store. At most `maxEntries` are kept (the oldest go first); expired ones are dropped as
-   * new ones come. One process only: several processes behind a load balancer need a shared
-   * store (see the README's Redis recipe).
+   * Remembers claims (a callback's signed timestamp and nonce) with the digest of their body,
+   * in memory, until they expire: the default store. At most `maxEntries` are held; expired
+   * ones are dropped as new ones come, and when every held claim is still inside the window
+   * a new one is refused (`storage_failed`, 503, so ZEGO retries) rather than a live claim
+   * forgotten (which would let its signature be replayed). One process only: several
+   * processes behind a load balancer need a shared store (see the README's Redis recipe).
    */
   class MemoryNonceStore {
     #entries = new Map();
@@ -43,40 +38,77 @@ function makeAdapters(api) {
     #now;
 
     constructor({ maxEntries = 100_000, now = () => Date.now() } = {}) {
-      if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw fail("maxEntries: expected a positive integer", "invalid_option", 500);
+      if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw fail("maxEntries: expected a positive integer", "invalid_option");
       this.#max = maxEntries;
       this.#now = now;
     }
 
-    /** `"new"` (claimed now), `"same"` (claimed with this digest: a retry) or `"other"`. */
-    claim(nonce, digest, ttlSeconds) {
-      const now = this.#now();
+    #dropExpired(now, all) {
       for (const [key, entry] of this.#entries) {
-        if (entry.expires > now) break;
+        if (entry.expires > now) {
+          if (all) continue;
+          break;
+        }
         this.#entries.delete(key);
       }
-      const held = this.#entries.get(nonce);
-      if (held && held.expires > now) return held.digest === digest ? "same" : "other";
-      this.#entries.delete(nonce);
-      this.#entries.set(nonce, { digest, expires: now + ttlSeconds * 1000 });
-      while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value);
-      return "new";
     }
 
-    /** How many nonces are held. */
+    /** `"new"` (claimed now), `"same"` (claimed with this digest: a retry) or `"other"`. */
+    claim(key, digest, ttlSeconds) {
+      const now = this.#now();
+      // Oldest first: claims mostly expire in the order they came.
+      this.#dropExpired(now, false);
+      const held = this.#entries.get(key);
+      const live = held !== undefined && held.expires > now;
+      const decision = rules.decide(live ? held.digest : undefined, digest);
+      if (decision !== "new") return decision;
+      if (!this.#entries.has(key) && this.#entries.size >= this.#max) {
+        this.#dropExpired(now, true);
+        if (this.#entries.size >= this.#max) {
+          throw fail(
+            `the nonce store is full: ${this.#max} claims are still inside the window (raise maxEntries, or use a shared store)`,
+            "storage_failed",
+          );
+        }
+      }
+      this.#entries.delete(key);
+      this.#entries.set(key, { digest, expires: now + ttlSeconds * 1000 });
+      return decision;
+    }
+
+    /** How many claims are held. */
     get size() {
       return this.#entries.size;
     }
   }
 
   const nonceOf = (cb) => cb.nonce ?? cb.fields?.nonce ?? cb.fields?.Nonce;
+  const timestampOf = (cb) => cb.timestamp ?? cb.fields?.timestamp ?? cb.fields?.Timestamp;
+
+  /** Claims a callback in the store; a store that throws is `storage_failed` (503). */
+  async function claimIn(store, cb, body, toleranceSeconds) {
+    const nonce = nonceOf(cb);
+    if (typeof nonce !== "string" && typeof nonce !== "number") return;
+    const key = rules.claimKey(timestampOf(cb), nonce);
+    let claim;
+    try {
+      claim = await store.claim(key, rules.bodyDigest(bytesOf(body)), rules.claimTtlSeconds(toleranceSeconds));
+    } catch (e) {
+      if (e instanceof ZegoCallbackError && e.code === "storage_failed") throw e;
+      // The store's own message may name hosts and addresses: kept as the cause, not answered.
+      throw Object.assign(fail("the nonce store failed, so the callback was not handled (ZEGO retries it)", "storage_failed"), { cause: e });
+    }
+    if (!rules.isDecision(claim)) throw fail(`the nonce store answered ${JSON.stringify(claim)}, not "new", "same" or "other"`, "storage_failed");
+    if (claim === "other") throw fail(`nonce \`${nonce}\` was already used with a different body`, "replayed_nonce");
+  }
 
   /** A handler failed: 500 (so that ZEGO retries) unless it threw an error with a status. */
   function handlerFailure(errors) {
     const first = errors[0];
     const status = Number.isInteger(first?.status) && first.status >= 400 && first.status <= 599 ? first.status : 500;
     const message = errors.map((e) => (e instanceof Error ? e.message : String(e))).join("; ");
-    const error = fail(`a handler failed: ${message}`, first?.code && first instanceof ZegoCallbackError ? first.code : "handler_failed", status);
+    const error = fail(`a handler failed: ${message}`, first?.code && first instanceof ZegoCallbackError ? first.code : "handler_failed");
+    error.status = status;
     error.errors = errors;
     error.cause = first;
     return error;
@@ -94,7 +126,7 @@ function makeAdapters(api) {
 
     constructor(options = {}) {
       const { secret, toleranceSeconds, nonceStore, now, maxBodyBytes } = options ?? {};
-      if (secret === undefined) throw fail("secret: a ZegoCallbacks needs the callback secret (or several)", "missing_secret", 500);
+      if (secret === undefined) throw fail("secret: a ZegoCallbacks needs the callback secret (or several)", "missing_secret");
       // Checked now rather than at the first callback.
       api.verifySignature(secret, "0", "0", "");
       this.#options = {
@@ -141,22 +173,17 @@ function makeAdapters(api) {
     }
 
     /**
-     * Verifies the body (signature, window), claims its nonce (another body under a nonce
-     * already seen is `replayed_nonce`; the same body again is a retry, handled again),
-     * types it and awaits every matching handler. Resolves with the callback; rejects with
-     * a `ZegoCallbackError` whose `status` is the answer to give.
+     * Verifies the body (signature, window), claims its signed timestamp and nonce (another
+     * body under a claim already held is `replayed_nonce`; the same body again is a retry,
+     * handled again), types it and awaits every matching handler. Resolves with the
+     * callback; rejects with a `ZegoCallbackError` whose `status` is the answer to give.
+     * One secret (or set) signs for every app it receives, so claims are never per app.
      */
     async verifyAndReceive({ body, contentType } = {}) {
       const o = this.#options;
       const now = o.now === undefined ? undefined : typeof o.now === "function" ? o.now() : o.now;
       const cb = receive(body, { secret: o.secret, contentType, toleranceSeconds: o.toleranceSeconds, maxBodyBytes: o.maxBodyBytes, now });
-      const nonce = nonceOf(cb);
-      if (typeof nonce === "string" || typeof nonce === "number") {
-        const ttl = Math.max(60, o.toleranceSeconds * 2);
-        const claim = await o.nonceStore.claim(String(nonce), await digestOf(bytesOf(body)), ttl);
-        if (claim === "other") throw fail(`nonce \`${nonce}\` was already used with a different body`, "replayed_nonce", 409);
-        if (claim !== "new" && claim !== "same") throw fail(`the nonce store answered ${JSON.stringify(claim)}`, "storage_failed", 503);
-      }
+      await claimIn(o.nonceStore, cb, body, o.toleranceSeconds);
       const handlers = [...(this.#handlers.get(cb.event) ?? []), ...this.#any];
       const results = await Promise.allSettled(handlers.map(async (h) => h(cb)));
       const errors = results.filter((r) => r.status === "rejected").map((r) => r.reason);
@@ -171,10 +198,8 @@ function makeAdapters(api) {
 
   /** The JSON answer for an error: `{"error":{"code","message","field"}}` and its status. */
   function errorAnswer(e) {
-    if (e instanceof ZegoCallbackError) {
-      return { status: e.status, body: { error: { code: e.code, message: e.message, field: e.field ?? null } } };
-    }
-    return { status: 500, body: { error: { code: "handler_failed", message: String(e?.message ?? e), field: null } } };
+    const error = e instanceof ZegoCallbackError ? e : fail("the callback could not be handled", "handler_failed");
+    return { status: error.status, body: { error: { code: error.code, message: error.message, field: error.field ?? null } } };
   }
 
   const okAnswer = (cb) => ({ status: 200, body: { ok: true, event: cb.event } });
@@ -187,13 +212,19 @@ function makeAdapters(api) {
    * than `limit`), the callbacks verify and handle it; the answer's status and JSON body.
    */
   async function answer(callbacks, { method, path, expectedPath, contentType, contentLength, read }) {
-    if (path !== expectedPath) return { status: 404, body: errorAnswer(fail("not found", "not_found", 404)).body };
-    if (method !== "POST") return { ...errorAnswer(fail("method not allowed", "method_not_allowed", 405)), allow: "POST" };
+    if (path !== expectedPath) return errorAnswer(fail("not found", "not_found"));
+    if (method !== "POST") return { ...errorAnswer(fail("method not allowed", "method_not_allowed")), allow: "POST" };
     const limit = callbacks.maxBodyBytes;
     const declared = Number(contentLength);
-    const tooLarge = (size) => errorAnswer(fail(`body of ${size} bytes is larger than the limit of ${limit} bytes`, "body_too_large", 413));
+    const tooLarge = (size) => errorAnswer(fail(`body of ${size} bytes is larger than the limit of ${limit} bytes`, "body_too_large"));
     if (contentLength != null && Number.isSafeInteger(declared) && declared > limit) return tooLarge(declared);
-    const body = await read(limit);
+    let body;
+    try {
+      body = await read(limit);
+    } catch (e) {
+      // The sender's stream broke off (an aborted upload): nothing to verify.
+      return errorAnswer(Object.assign(fail("the body could not be read to its end", "malformed_body"), { cause: e }));
+    }
     if (body === null) return tooLarge(`more than ${limit}`);
     try {
       return okAnswer(await callbacks.verifyAndReceive({ body, contentType }));
@@ -300,7 +331,7 @@ function makeAdapters(api) {
       let result;
       try {
         if (raw === undefined && given !== undefined && given !== null && (typeof given !== "object" || Object.keys(given).length || req.readableEnded)) {
-          result = errorAnswer(fail(BODY_PARSED, "body_parsed", 500));
+          result = errorAnswer(fail(BODY_PARSED, "body_parsed"));
         } else {
           result = await answer(callbacks, {
             method: req.method,
@@ -331,13 +362,13 @@ function makeAdapters(api) {
   function jsonSpans(text) {
     const spans = [];
     let i = text.indexOf("{");
-    if (i < 0) throw fail("expected a JSON object", "malformed_body", 400);
+    if (i < 0) throw fail("expected a JSON object", "malformed_body");
     const skipString = (at) => {
       for (let j = at + 1; j < text.length; j++) {
         if (text[j] === "\\") j++;
         else if (text[j] === '"') return j + 1;
       }
-      throw fail("unterminated string in the body", "malformed_body", 400);
+      throw fail("unterminated string in the body", "malformed_body");
     };
     i++;
     for (;;) {
@@ -383,7 +414,7 @@ function makeAdapters(api) {
    * ids as strings or BigInt stay exact); a string stays JSON or form text.
    */
   function signCallback(body, { secret, timestamp, nonce } = {}) {
-    if (typeof secret !== "string") throw fail("secret: expected a string", "invalid_option", 500);
+    if (typeof secret !== "string") throw fail("secret: expected a string", "invalid_option");
     const ts = String(timestamp ?? Math.floor(Date.now() / 1000));
     const n = String(nonce ?? randomNonce());
     const signature = sign(secret, ts, n);
@@ -391,7 +422,7 @@ function makeAdapters(api) {
       const rest = Object.fromEntries(Object.entries(body).filter(([k]) => !SIGNED.includes(k)));
       return toJson({ ...rest, timestamp: ts, nonce: n, signature });
     }
-    if (typeof body !== "string") throw fail("body: expected an object or a string", "invalid_option", 500);
+    if (typeof body !== "string") throw fail("body: expected an object or a string", "invalid_option");
     if (!/^\uFEFF?\s*\{/.test(body)) {
       const form = new URLSearchParams(body);
       form.set("timestamp", ts);

@@ -73,17 +73,41 @@ function spanExtra(t, s) {
   return extra;
 }
 
+// A wasm export throws the JSON of the core's error; anything else is a bug, rethrown.
+function rethrow(e) {
+  if (typeof e === "string" && e.charCodeAt(0) === 123 /* { */) {
+    const { message, code, status, field } = JSON.parse(e);
+    throw new ZegoCallbackError(message, code, status, field);
+  }
+  throw e;
+}
+
+// What the adapters (adapters.js) take from the core rather than restate: each error code's
+// status, and the replay guard's key, digest, lifetime and decision (src/replay.rs).
+function makeRules(raw) {
+  const statuses = new Map(JSON.parse(raw.errorTable()));
+  const call = (f) => {
+    try {
+      return f();
+    } catch (e) {
+      return rethrow(e);
+    }
+  };
+  return {
+    /** A ZegoCallbackError with the status the core's error table gives `code`. */
+    error(message, code, field) {
+      return new ZegoCallbackError(message, code, statuses.get(code) ?? 500, field);
+    },
+    claimKey: (timestamp, nonce) => call(() => raw.claimKey(String(timestamp), String(nonce))),
+    bodyDigest: (bytes) => raw.bodyDigest(bytes),
+    claimTtlSeconds: (toleranceSeconds) => raw.claimTtlSeconds(toleranceSeconds),
+    decide: (storedDigest, digest) => raw.replayDecide(storedDigest ?? undefined, digest),
+    isDecision: (answer) => typeof answer === "string" && raw.replayIsDecision(answer),
+  };
+}
+
 function makeApi(raw) {
   const defaults = JSON.parse(raw.defaults());
-
-  // A wasm export throws the JSON of the core's error; anything else is a bug, rethrown.
-  function rethrow(e) {
-    if (typeof e === "string" && e.charCodeAt(0) === 123 /* { */) {
-      const { message, code, status, field } = JSON.parse(e);
-      throw new ZegoCallbackError(message, code, status, field);
-    }
-    throw e;
-  }
 
   function invalid(name, reason) {
     rethrow(raw.invalidOption(name, reason));

@@ -337,18 +337,25 @@ export declare class LiveList {
 export type NonceClaim = "new" | "same" | "other";
 
 /**
- * Where `ZegoCallbacks` remembers nonces: `claim` records `(nonce, digest)` for `ttlSeconds`
- * unless the nonce is held, atomically. Sync or async: a Redis `SET NX EX` fits.
+ * Where `ZegoCallbacks` remembers what it accepted: `claim` records `(key, digest)` for
+ * `ttlSeconds` unless the key is held, atomically. The key is the callback's signed
+ * timestamp and nonce (`"<timestamp>:<nonce>"`), the digest the SHA-1 of its raw body. Sync
+ * or async: a Redis `SET NX EX` fits. A store that throws makes the callback 503
+ * `storage_failed` (ZEGO retries); its own message is kept as the error's `cause`.
  */
 export interface NonceStore {
-  claim(nonce: string, digest: string, ttlSeconds: number): NonceClaim | Promise<NonceClaim>;
+  claim(key: string, digest: string, ttlSeconds: number): NonceClaim | Promise<NonceClaim>;
 }
 
-/** The default store: in memory, bounded, expiring. One process only. */
+/**
+ * The default store: in memory, bounded, expiring. One process only. When `maxEntries`
+ * claims are all still inside the window, a new one throws `storage_failed` (503) rather
+ * than forget a live claim.
+ */
 export declare class MemoryNonceStore implements NonceStore {
   constructor(options?: { maxEntries?: number; now?: () => number });
-  claim(nonce: string, digest: string, ttlSeconds: number): NonceClaim;
-  /** How many nonces are held. */
+  claim(key: string, digest: string, ttlSeconds: number): NonceClaim;
+  /** How many claims are held. */
   readonly size: number;
 }
 

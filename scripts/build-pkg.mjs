@@ -88,7 +88,7 @@ const names = [
   ...["ZegoCallbacks", "MemoryNonceStore", "createHandler", "createNodeMiddleware", "signCallback", "signedRequest"],
 ];
 const fnNames = names.filter((n) => n !== "ZegoCallbackError").join(", ");
-const build = `const core = makeApi(raw);\nconst api = { ...core, ...makeAdapters(core) };\n`;
+const build = `const core = makeApi(raw);\nconst api = { ...core, ...makeAdapters(core, makeRules(raw)) };\n`;
 // The ES entries (browsers, workerd) share one copy of it, web/api.mjs; the class is
 // declared by api.js itself, the rest comes from makeApi and makeAdapters.
 writeFileSync(

@@ -102,6 +102,20 @@ pub enum Error {
     /// A subscription route was asked for without a WebSocket upgrade.
     #[error("this route takes a WebSocket: send `Upgrade: websocket`")]
     UpgradeRequired,
+    /// A handler the application registered failed (the npm `ZegoCallbacks`): 500, so that
+    /// ZEGO retries.
+    #[error("a handler failed: {reason}")]
+    HandlerFailed {
+        /// What the handler threw.
+        reason: String,
+    },
+    /// A framework parsed the request body before the receiver could read it raw, so the
+    /// body the signature covers is gone (the npm Node middleware).
+    #[error("the request body was already parsed: {fix}")]
+    BodyParsed {
+        /// How to mount the receiver so that it reads the raw body.
+        fix: String,
+    },
 }
 
 impl Error {
@@ -125,31 +139,17 @@ impl Error {
             Error::NotFound => "not_found",
             Error::MethodNotAllowed => "method_not_allowed",
             Error::UpgradeRequired => "upgrade_required",
+            Error::HandlerFailed { .. } => "handler_failed",
+            Error::BodyParsed { .. } => "body_parsed",
         }
     }
 
-    /// The HTTP status a server answers for this error: the one table the Worker uses.
+    /// The HTTP status a server answers for this error, from [`ERROR_TABLE`].
     ///
     /// Configuration and storage failures are 5xx, so that ZEGO retries the callback once
     /// the fault is fixed; everything wrong with the request itself is 4xx.
     pub fn status(&self) -> u16 {
-        match self {
-            Error::MalformedBody { .. }
-            | Error::MissingField { .. }
-            | Error::InvalidField { .. } => 400,
-            Error::InvalidSignature | Error::TimestampOutOfWindow { .. } | Error::Unauthorized => {
-                401
-            }
-            Error::UnknownApp { .. } => 403,
-            Error::NotFound => 404,
-            Error::MethodNotAllowed => 405,
-            Error::UpgradeRequired => 426,
-            Error::ReplayedNonce { .. } => 409,
-            Error::BodyTooLarge { .. } => 413,
-            Error::UnsupportedContentType { .. } => 415,
-            Error::EmptySecret | Error::MissingSecret { .. } | Error::InvalidOption { .. } => 500,
-            Error::Storage { .. } => 503,
-        }
+        status_of(self.code()).unwrap_or(500)
     }
 
     /// The field at fault, where there is one.
@@ -186,26 +186,37 @@ impl Error {
     }
 }
 
-/// Every code, for documentation and for tests that check the table is complete.
-pub const ERROR_CODES: &[&str] = &[
-    "malformed_body",
-    "missing_field",
-    "invalid_field",
-    "unsupported_content_type",
-    "invalid_signature",
-    "timestamp_out_of_window",
-    "empty_secret",
-    "body_too_large",
-    "replayed_nonce",
-    "missing_secret",
-    "invalid_option",
-    "storage_failed",
-    "unknown_app",
-    "unauthorized",
-    "not_found",
-    "method_not_allowed",
-    "upgrade_required",
+/// Every error code with the HTTP status a server answers for it: the one table the Worker,
+/// the npm module (which reads it from the wasm) and the framework adapters use.
+pub const ERROR_TABLE: &[(&str, u16)] = &[
+    ("malformed_body", 400),
+    ("missing_field", 400),
+    ("invalid_field", 400),
+    ("invalid_signature", 401),
+    ("timestamp_out_of_window", 401),
+    ("unauthorized", 401),
+    ("unknown_app", 403),
+    ("not_found", 404),
+    ("method_not_allowed", 405),
+    ("replayed_nonce", 409),
+    ("body_too_large", 413),
+    ("unsupported_content_type", 415),
+    ("upgrade_required", 426),
+    ("empty_secret", 500),
+    ("missing_secret", 500),
+    ("invalid_option", 500),
+    ("handler_failed", 500),
+    ("body_parsed", 500),
+    ("storage_failed", 503),
 ];
+
+/// The status of an error code ([`ERROR_TABLE`]); `None` for a code not in it.
+pub fn status_of(code: &str) -> Option<u16> {
+    ERROR_TABLE
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map(|&(_, status)| status)
+}
 
 #[cfg(test)]
 mod tests {
@@ -224,6 +235,51 @@ mod tests {
             .status(),
             503
         );
+    }
+
+    #[test]
+    fn every_error_has_one_row_in_the_table() {
+        let every = [
+            Error::malformed("x"),
+            Error::missing("f"),
+            Error::invalid("f", "r"),
+            Error::UnsupportedContentType {
+                content_type: "x".into(),
+            },
+            Error::InvalidSignature,
+            Error::TimestampOutOfWindow {
+                timestamp: 0,
+                now: 0,
+                tolerance: 0,
+            },
+            Error::EmptySecret,
+            Error::BodyTooLarge { size: 2, limit: 1 },
+            Error::ReplayedNonce { nonce: "n".into() },
+            Error::MissingSecret { name: "n".into() },
+            Error::InvalidOption {
+                name: "n".into(),
+                reason: "r".into(),
+            },
+            Error::Storage { reason: "r".into() },
+            Error::UnknownApp { appid: "1".into() },
+            Error::Unauthorized,
+            Error::NotFound,
+            Error::MethodNotAllowed,
+            Error::UpgradeRequired,
+            Error::HandlerFailed { reason: "r".into() },
+            Error::BodyParsed { fix: "f".into() },
+        ];
+        let codes: Vec<&str> = every.iter().map(Error::code).collect();
+        let table: Vec<&str> = ERROR_TABLE.iter().map(|(code, _)| *code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), codes.len(), "one code per variant");
+        for code in &codes {
+            assert_eq!(table.iter().filter(|c| *c == code).count(), 1, "{code}");
+        }
+        assert_eq!(codes.len(), table.len(), "no row without a variant");
+        assert_eq!(status_of("nope"), None);
     }
 
     #[test]

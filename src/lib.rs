@@ -31,6 +31,7 @@ mod error;
 pub mod event;
 pub mod field;
 pub mod live;
+pub mod replay;
 pub mod signature;
 #[cfg(any(feature = "wasm", test))]
 mod spans;
@@ -44,7 +45,7 @@ mod worker;
 use std::fmt;
 
 pub use body::{Format, DEFAULT_MAX_BODY_BYTES};
-pub use error::{Error, ERROR_CODES};
+pub use error::{status_of, Error, ERROR_TABLE};
 pub use event::{
     Callback, Envelope, MixStart, MixStop, RoomClose, RoomCreate, RoomLogin, RoomLogout,
     StreamClose, StreamCreate, UnknownEvent,

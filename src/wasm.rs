@@ -11,6 +11,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::body::json::Flat;
+use crate::replay::{self, Claim};
 use crate::{body, event, live, signature, spans, Callback, Codec, Error, Receiver};
 
 /// The JSON of an error, as thrown to JS: code, status, message and field.
@@ -275,6 +276,51 @@ pub fn invalid_option(name: &str, reason: &str) -> JsValue {
         name: name.to_owned(),
         reason: reason.to_owned(),
     })
+}
+
+/// The error table, as JSON: `[[code, status], ...]`.
+#[wasm_bindgen(js_name = errorTable)]
+pub fn error_table() -> String {
+    to_json(&crate::ERROR_TABLE)
+}
+
+/// The replay guard's decision from the digest stored under a claim's key (if any).
+#[wasm_bindgen(js_name = replayDecide)]
+pub fn replay_decide(stored: Option<String>, digest: &str) -> String {
+    replay::decide(stored.as_deref(), digest)
+        .as_str()
+        .to_owned()
+}
+
+/// Whether a nonce store's answer is one of the guard's decisions.
+#[wasm_bindgen(js_name = replayIsDecision)]
+pub fn replay_is_decision(answer: &str) -> bool {
+    Claim::from_name(answer).is_some()
+}
+
+/// How long a claim is kept for a timestamp window of `tolerance_seconds`.
+#[wasm_bindgen(js_name = claimTtlSeconds)]
+pub fn claim_ttl_seconds(tolerance_seconds: f64) -> f64 {
+    replay::claim_ttl_seconds(tolerance_seconds as u64) as f64
+}
+
+/// The digest a claim holds for a body.
+#[wasm_bindgen(js_name = bodyDigest)]
+pub fn body_digest(body: &[u8]) -> String {
+    replay::body_digest(body)
+}
+
+/// The key a callback is claimed under, from its timestamp (the number or text received)
+/// and nonce.
+#[wasm_bindgen(js_name = claimKey)]
+pub fn claim_key(timestamp: &str, nonce: &str) -> Result<String, JsValue> {
+    let secs = timestamp
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|s| *s >= 0)
+        .ok_or_else(|| throw(Error::invalid("timestamp", "expected Unix seconds")))?;
+    replay::claim_key(secs, nonce).map_err(throw)
 }
 
 /// Every documented event's schema, as JSON.

@@ -72,13 +72,30 @@ describe("MemoryNonceStore", () => {
     assert.equal(store.claim("n", "d2", 60), "new");
   });
 
-  test("is bounded: the oldest claims go first", () => {
-    const store = new MemoryNonceStore({ maxEntries: 3 });
-    for (const n of ["a", "b", "c", "d"]) store.claim(n, "x", 600);
+  test("is bounded: when full of live claims it refuses a new one (503) rather than forget one", () => {
+    let now = 0;
+    const store = new MemoryNonceStore({ maxEntries: 3, now: () => now });
+    for (const n of ["a", "b", "c"]) assert.equal(store.claim(n, "x", 600), "new");
+    assert.throws(() => store.claim("d", "x", 600), (e) => e instanceof ZegoCallbackError && e.code === "storage_failed" && e.status === 503);
     assert.equal(store.size, 3);
-    assert.equal(store.claim("a", "y", 600), "new", "a was evicted");
-    assert.equal(store.claim("d", "y", 600), "other");
+    // Every live claim still answers: a replay of `a` with another body is still seen.
+    assert.equal(store.claim("a", "y", 600), "other");
+    assert.equal(store.claim("a", "x", 600), "same");
+    // Once claims expire, there is room again.
+    now = 600_001;
+    assert.equal(store.claim("d", "x", 600), "new");
+    assert.equal(store.size, 1);
     assert.throws(() => new MemoryNonceStore({ maxEntries: 0 }), (e) => e.code === "invalid_option");
+  });
+
+  test("when full, expired claims anywhere make room, not only the oldest", () => {
+    let now = 0;
+    const store = new MemoryNonceStore({ maxEntries: 2, now: () => now });
+    store.claim("long", "x", 600);
+    store.claim("short", "x", 60);
+    now = 61_000;
+    assert.equal(store.claim("next", "x", 600), "new", "`short` expired behind a live `long`");
+    assert.equal(store.claim("long", "y", 600), "other");
   });
 });
 
@@ -120,9 +137,10 @@ describe("ZegoCallbacks", () => {
   test("a replay is 409 before any handler runs; a retry of the same body is handled again", async () => {
     let calls = 0;
     const callbacks = new ZegoCallbacks({ secret: SECRET }).onAny(() => calls++);
-    const nonce = "shared-nonce";
-    const first = signCallback({ event: "mix_stop", appid: "1", task_id: "t", seq: "1" }, { secret: SECRET, nonce });
-    const forged = signCallback({ event: "room_close", appid: 1, room_id: "x", room_session_id: 1, room_close_time: "1" }, { secret: SECRET, nonce });
+    // A captured signature: the same timestamp and nonce with another body.
+    const captured = { secret: SECRET, nonce: "shared-nonce", timestamp: Math.floor(Date.now() / 1000) };
+    const first = signCallback({ event: "mix_stop", appid: "1", task_id: "t", seq: "1" }, captured);
+    const forged = signCallback({ event: "room_close", appid: 1, room_id: "x", room_session_id: 1, room_close_time: "1" }, captured);
     await callbacks.verifyAndReceive({ body: first });
     await assert.rejects(callbacks.verifyAndReceive({ body: forged }), (e) => e.code === "replayed_nonce" && e.status === 409);
     await callbacks.verifyAndReceive({ body: first });
@@ -131,12 +149,51 @@ describe("ZegoCallbacks", () => {
 
   test("an async nonce store (a shared database) is awaited; a bad answer is 503", async () => {
     const claims = [];
-    const store = { claim: async (nonce, digest, ttl) => (claims.push([nonce, digest.length, ttl]), "new") };
-    await new ZegoCallbacks({ secret: SECRET, nonceStore: store, toleranceSeconds: 100 }).verifyAndReceive({ body: close("r5") });
+    const store = { claim: async (key, digest, ttl) => (claims.push([key, digest.length, ttl]), "new") };
+    const body = signCallback({ event: "mix_stop", appid: "1", task_id: "t", seq: "1" }, { secret: SECRET, nonce: "n-5", timestamp: Math.floor(Date.now() / 1000) });
+    await new ZegoCallbacks({ secret: SECRET, nonceStore: store, toleranceSeconds: 100 }).verifyAndReceive({ body });
     assert.equal(claims.length, 1);
-    assert.deepEqual(claims[0].slice(1), [40, 200]);
+    assert.deepEqual(claims[0], [`${JSON.parse(body).timestamp}:n-5`, 40, 200]);
     const broken = new ZegoCallbacks({ secret: SECRET, nonceStore: { claim: () => "maybe" } });
-    await assert.rejects(broken.verifyAndReceive({ body: close("r6") }), (e) => e.status === 503);
+    await assert.rejects(broken.verifyAndReceive({ body: close("r6") }), (e) => e.status === 503 && e.code === "storage_failed");
+  });
+
+  test("a store that throws is 503 storage_failed, its own message (hosts, addresses) kept out of the answer", async () => {
+    const down = new Error("redis down at 10.0.0.5:6379");
+    const callbacks = new ZegoCallbacks({ secret: SECRET, nonceStore: { claim: async () => Promise.reject(down) } });
+    const handle = createHandler(callbacks);
+    const res = await handle(signedRequest("http://x/zego/callback", { event: "mix_stop", appid: "1", task_id: "t", seq: "1" }, { secret: SECRET }));
+    assert.equal(res.status, 503);
+    const { error } = await res.json();
+    assert.equal(error.code, "storage_failed");
+    assert.doesNotMatch(error.message, /10\.0\.0\.5|6379|redis/);
+    await assert.rejects(callbacks.verifyAndReceive({ body: close("r7") }), (e) => e.code === "storage_failed" && e.cause === down);
+  });
+
+  test("a full default store answers 503, and a live claim is never forgotten", async () => {
+    const callbacks = new ZegoCallbacks({ secret: SECRET, nonceStore: new MemoryNonceStore({ maxEntries: 2 }) });
+    const handle = createHandler(callbacks);
+    const ts = Math.floor(Date.now() / 1000);
+    const bodies = ["a", "b", "c"].map((n) => ({ event: "mix_stop", appid: "1", task_id: n, seq: "1" }));
+    const post = (body, nonce) => handle(signedRequest("http://x/zego/callback", body, { secret: SECRET, nonce, timestamp: ts }));
+    assert.equal((await post(bodies[0], "n-a")).status, 200);
+    assert.equal((await post(bodies[1], "n-b")).status, 200);
+    const full = await post(bodies[2], "n-c");
+    assert.equal(full.status, 503);
+    assert.equal((await full.json()).error.code, "storage_failed");
+    // n-a's claim is still there: its signature with another body is a replay, not new.
+    const replay = await post(bodies[2], "n-a");
+    assert.equal(replay.status, 409);
+  });
+
+  test("one secret for several apps: a captured signature is claimed once whatever app the body names", async () => {
+    const callbacks = new ZegoCallbacks({ secret: SECRET });
+    const captured = { secret: SECRET, nonce: "cross-app", timestamp: Math.floor(Date.now() / 1000) };
+    await callbacks.verifyAndReceive({ body: signCallback({ event: "mix_stop", appid: "1", task_id: "t", seq: "1" }, captured) });
+    for (const appid of ["2", "3", "77", "1000001"]) {
+      const forged = signCallback({ event: "mix_stop", appid, task_id: "t", seq: "1" }, captured);
+      await assert.rejects(callbacks.verifyAndReceive({ body: forged }), (e) => e.code === "replayed_nonce", `app ${appid}`);
+    }
   });
 
   test("verification errors keep their codes; a missing secret is refused at once", async () => {
@@ -180,5 +237,19 @@ describe("createHandler with signedRequest", () => {
     const res = await handle(new Request("http://x/hooks/zego", { method: "POST", body: stream, duplex: "half" }));
     assert.equal(res.status, 413);
     assert.ok(pulled < 10, `read ${pulled} chunks, not the whole stream`);
+  });
+
+  test("a body stream that breaks off is answered with a JSON error, never a rejected promise", async () => {
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"event":'));
+      },
+      pull(controller) {
+        controller.error(new Error("connection reset"));
+      },
+    });
+    const res = await handle(new Request("http://x/hooks/zego", { method: "POST", body: stream, duplex: "half" }));
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error.code, "malformed_body");
   });
 });
