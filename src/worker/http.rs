@@ -133,11 +133,32 @@ pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, Error
             chunk.map_err(|e| Error::malformed(format!("the body could not be read: {e}")))?;
         let size = body.len() + chunk.len();
         if size > limit {
-            return Err(Error::BodyTooLarge { size, limit });
+            return Err(Error::BodyTooLarge {
+                size: drain(stream, size).await,
+                limit,
+            });
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// How far an oversized body is read (and dropped) before the 413: a body left unread broke
+/// the next request on the same local dev server (`wrangler dev`'s proxy answered it 503).
+/// Past this the stream is cancelled instead, so a sender cannot make the Worker read
+/// without end.
+pub const DRAIN_LIMIT: usize = 256 * 1024;
+
+/// Reads what is left of a body up to [`DRAIN_LIMIT`] in all, dropping it; returns the size
+/// seen. The stream is cancelled when dropped.
+async fn drain(mut stream: ::worker::ByteStream, mut seen: usize) -> usize {
+    while seen <= DRAIN_LIMIT {
+        match stream.next().await {
+            Some(Ok(chunk)) => seen += chunk.len(),
+            _ => break,
+        }
+    }
+    seen
 }
 
 /// Whether an `Authorization` header carries `Bearer <token>`; compared in constant time
