@@ -9,14 +9,14 @@ use ::worker::{Date, Env, Headers, Method, Request};
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
-use super::config::{Settings, NONCES_BINDING, ROOMS_BINDING};
+use super::config::{Guard, Settings, NONCES_BINDING, ROOMS_BINDING};
 use super::http::read_body;
-use super::layout::{body_digest, nonce_ttl_seconds};
-use super::nonces::{Claim, ClaimRequest, ClaimResponse};
+use super::nonces::{ClaimRequest, ClaimResponse};
 use super::objects;
 use super::room::Applied;
-use super::scope::{self, check_nonce, is_listed, kv_key, nonces_name, Scope};
-use crate::{body, live, Callback, Error, DEFAULT_MAX_BODY_BYTES};
+use super::scope::{self, is_listed, kv_key, nonces_name, Scope};
+use crate::replay::{self, Claim};
+use crate::{body, live, Callback, Error, SignedParts, DEFAULT_MAX_BODY_BYTES};
 
 /// The app key of callbacks that name no app (unknown events may not), for the replay guard.
 const NO_APP: &str = "0";
@@ -50,22 +50,21 @@ pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
     let now = i64::try_from(Date::now().as_millis() / 1000).unwrap_or(i64::MAX);
 
     let fields = body::decode(&body, content_type.as_deref())?;
-    let app = scope::app_of(&fields);
-    settings
-        .receiver(app.as_deref())?
-        .verify_fields(&fields, now)?;
+    let app = scope::app_of(&fields)?;
+    let (receiver, guard) = settings.receiver(app.as_deref())?;
+    receiver.verify_fields(&fields, now)?;
+    let signed = SignedParts::from_fields(&fields)?;
+    let key = replay::claim_key(signed.timestamp_secs, signed.nonce)?;
+    let nonce = signed.nonce.to_owned();
     let cb = Callback::from_fields(fields)?;
     let app = app.unwrap_or_else(|| NO_APP.to_owned());
 
     // The body is not signed: a captured (timestamp, nonce, signature) may come back with
-    // another body, and another room. Claimed app-wide before anything is applied.
-    let nonce = nonce_of(&cb)?;
-    check_nonce(nonce)?;
-    let claim = claim(env, &app, nonce, &body, settings.tolerance).await?;
+    // another body, another room, or (when its secret signs for several apps) another app.
+    // Claimed in the guard the secret needs before anything is applied.
+    let claim = claim(env, &guard, key, &body, settings.tolerance).await?;
     if claim == Claim::Other {
-        return Err(Error::ReplayedNonce {
-            nonce: nonce.to_owned(),
-        });
+        return Err(Error::ReplayedNonce { nonce });
     }
 
     let written = match Scope::of(&cb) {
@@ -87,35 +86,23 @@ pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
     })
 }
 
-fn nonce_of<'c>(cb: &'c Callback<'_>) -> Result<&'c str, Error> {
-    let nonce = match cb {
-        Callback::Unknown(ev) => ev.field("nonce", "Nonce").and_then(|v| v.as_text()),
-        known => known.envelope().map(|env| &*env.nonce),
-    };
-    nonce.ok_or_else(|| Error::missing("nonce"))
-}
-
 async fn claim(
     env: &Env,
-    app: &str,
-    nonce: &str,
+    guard: &Guard,
+    key: String,
     body: &[u8],
     tolerance: u64,
 ) -> Result<Claim, Error> {
+    let name = nonces_name(guard, &key);
     let request = ClaimRequest {
-        nonce: nonce.to_owned(),
-        digest: body_digest(body),
-        ttl_seconds: nonce_ttl_seconds(tolerance),
+        key,
+        digest: replay::body_digest(body),
+        ttl_seconds: replay::claim_ttl_seconds(tolerance),
     };
     let (json, headers) = objects::json_body(&request)?;
     let url = objects::url("/claim", &[])?;
     let req = objects::request(&url, Method::Post, Some(json), headers)?;
-    let answer: ClaimResponse = objects::call(
-        &namespace(env, NONCES_BINDING)?,
-        &nonces_name(app, nonce),
-        req,
-    )
-    .await?;
+    let answer: ClaimResponse = objects::call(&namespace(env, NONCES_BINDING)?, &name, req).await?;
     Ok(answer.claim)
 }
 

@@ -137,7 +137,12 @@ impl Secrets {
                     return Err(secrets_error(format!("appid `{app}` has no secret")));
                 }
                 crate::signature::check_secrets(&secrets)?;
-                let app = canonical_app(&app);
+                let app = canonical_app(&app).map_err(|_| {
+                    secrets_error(format!(
+                        "`{app}` is not an appid (digits, at most {})",
+                        u32::MAX
+                    ))
+                })?;
                 apps.retain(|(a, _)| *a != app);
                 apps.push((app, secrets));
             }
@@ -150,15 +155,35 @@ impl Secrets {
         Ok(Secrets { any, per_app: apps })
     }
 
-    /// The secrets for a callback of `app` (`None`: the body names no app): the app's own,
-    /// else the ones for any app, else `unknown_app`.
-    pub fn for_app(&self, app: Option<&str>) -> Result<&[String], Error> {
+    /// The secrets for a callback of `app` (`None`: the body names no app) and the scope of
+    /// the replay guard they need: the app's own secrets, else the ones for any app, else
+    /// `unknown_app`.
+    pub fn for_app(&self, app: Option<&str>) -> Result<Signers<'_>, Error> {
         let own = app.and_then(|a| self.per_app.iter().find(|(known, _)| known == a));
-        if let Some((_, own)) = own {
-            return Ok(own);
+        if let Some((app, own)) = own {
+            // A secret the app shares with another app (or with any app) signs for both.
+            let shared = own.iter().any(|secret| {
+                self.any.contains(secret)
+                    || self
+                        .per_app
+                        .iter()
+                        .any(|(other, list)| other != app && list.contains(secret))
+            });
+            let guard = if shared {
+                Guard::Shared
+            } else {
+                Guard::App(app.clone())
+            };
+            return Ok(Signers {
+                secrets: own,
+                guard,
+            });
         }
         if !self.any.is_empty() {
-            return Ok(&self.any);
+            return Ok(Signers {
+                secrets: &self.any,
+                guard: Guard::Shared,
+            });
         }
         Err(match app {
             Some(app) => Error::UnknownApp {
@@ -176,6 +201,25 @@ impl Secrets {
             _ => None,
         }
     }
+}
+
+/// The scope of the replay guard a callback's signature needs: what its secret signs for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guard {
+    /// The secret signs for this app only: the app's own guard.
+    App(String),
+    /// The secret signs for several apps (or any): one guard across all of them, so that a
+    /// captured signature cannot be replayed into another app.
+    Shared,
+}
+
+/// The secrets that may sign a callback, and the guard their signature needs.
+#[derive(Debug, Clone)]
+pub struct Signers<'a> {
+    /// The secrets, any of which may have signed it.
+    pub secrets: &'a [String],
+    /// The replay guard's scope.
+    pub guard: Guard,
 }
 
 /// The Worker's settings for receiving callbacks.
@@ -198,12 +242,12 @@ impl Settings {
         Ok(Settings { secrets, tolerance })
     }
 
-    /// The receiver for a callback of `app`.
-    pub fn receiver(&self, app: Option<&str>) -> Result<Receiver, Error> {
-        Ok(
-            Receiver::with_secrets(self.secrets.for_app(app)?.iter().cloned())?
-                .tolerance_seconds(self.tolerance),
-        )
+    /// The receiver for a callback of `app`, and the replay guard its signature needs.
+    pub fn receiver(&self, app: Option<&str>) -> Result<(Receiver, Guard), Error> {
+        let signers = self.secrets.for_app(app)?;
+        let receiver = Receiver::with_secrets(signers.secrets.iter().cloned())?
+            .tolerance_seconds(self.tolerance);
+        Ok((receiver, signers.guard))
     }
 }
 
@@ -261,8 +305,8 @@ mod tests {
     #[test]
     fn secrets_per_app_beside_one_for_any_app() {
         let s = Secrets::parse(None, Some(r#"{"1": "a", "0002": ["b", "c"]}"#)).unwrap();
-        assert_eq!(s.for_app(Some("1")).unwrap(), ["a"]);
-        assert_eq!(s.for_app(Some("2")).unwrap(), ["b", "c"]);
+        assert_eq!(s.for_app(Some("1")).unwrap().secrets, ["a"]);
+        assert_eq!(s.for_app(Some("2")).unwrap().secrets, ["b", "c"]);
         let e = s.for_app(Some("3")).unwrap_err();
         assert_eq!((e.code(), e.status()), ("unknown_app", 403));
         assert!(e.to_string().contains('3'), "{e}");
@@ -270,13 +314,40 @@ mod tests {
         assert_eq!(s.default_app(), None);
 
         let both = Secrets::parse(Some("x, y"), Some(r#"{"1": "a"}"#)).unwrap();
-        assert_eq!(both.for_app(Some("1")).unwrap(), ["a"]);
-        assert_eq!(both.for_app(Some("3")).unwrap(), ["x", "y"]);
-        assert_eq!(both.for_app(None).unwrap(), ["x", "y"]);
+        assert_eq!(both.for_app(Some("1")).unwrap().secrets, ["a"]);
+        assert_eq!(both.for_app(Some("3")).unwrap().secrets, ["x", "y"]);
+        assert_eq!(both.for_app(None).unwrap().secrets, ["x", "y"]);
         assert_eq!(both.default_app(), None);
 
         let one = Secrets::parse(None, Some(r#"{"7": "a"}"#)).unwrap();
         assert_eq!(one.default_app(), Some("7"));
+    }
+
+    #[test]
+    fn the_guard_is_as_wide_as_what_the_secret_signs_for() {
+        // One secret for any app: a captured signature of app 1 also verifies for app 2, so
+        // both share one guard.
+        let any = Secrets::parse(Some("s"), None).unwrap();
+        for app in [Some("1"), Some("2"), None] {
+            assert_eq!(any.for_app(app).unwrap().guard, Guard::Shared, "{app:?}");
+        }
+        // Per-app secrets: each app its own guard...
+        let own = Secrets::parse(Some("x"), Some(r#"{"1": "a", "2": ["b", "c"]}"#)).unwrap();
+        assert_eq!(
+            own.for_app(Some("1")).unwrap().guard,
+            Guard::App("1".into())
+        );
+        assert_eq!(
+            own.for_app(Some("2")).unwrap().guard,
+            Guard::App("2".into())
+        );
+        assert_eq!(own.for_app(Some("3")).unwrap().guard, Guard::Shared);
+        // ...unless a secret of the app also signs for another, or for any app.
+        let reused =
+            Secrets::parse(Some("x"), Some(r#"{"1": "a", "2": ["b", "a"], "3": "x"}"#)).unwrap();
+        assert_eq!(reused.for_app(Some("1")).unwrap().guard, Guard::Shared);
+        assert_eq!(reused.for_app(Some("2")).unwrap().guard, Guard::Shared);
+        assert_eq!(reused.for_app(Some("3")).unwrap().guard, Guard::Shared);
     }
 
     #[test]
@@ -288,6 +359,8 @@ mod tests {
             (None, Some(r#"{"1": 5}"#), "invalid_option"),
             (None, Some(r#"{"1": []}"#), "invalid_option"),
             (None, Some(r#"{"1": ""}"#), "empty_secret"),
+            (None, Some(r#"{"1:room:a": "s"}"#), "invalid_option"),
+            (None, Some(r#"{"1.0": "s"}"#), "invalid_option"),
         ] {
             let e = Secrets::parse(single, json).unwrap_err();
             assert_eq!((e.code(), e.status()), (code, 500), "{json:?}");

@@ -1,6 +1,5 @@
 //! How records sit in Workers KV beyond their keys (the app in every key, the metadata a list
-//! reads), and the digest and lifetime of the replay guard's claims. Pure functions, tested
-//! natively.
+//! reads). Pure functions, tested natively.
 //!
 //! A stream or mix key's value is its record's JSON ([`live::StreamRecord`],
 //! [`live::MixRecord`]). Its metadata is the same JSON when that fits in
@@ -13,7 +12,6 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
-use sha1::{Digest, Sha1};
 
 use crate::Error;
 
@@ -21,7 +19,7 @@ use crate::Error;
 pub const MAX_METADATA_BYTES: usize = 1024;
 
 /// The shortest `expirationTtl` Workers KV accepts, in seconds.
-pub const MIN_TTL_SECONDS: u64 = 60;
+pub const MIN_TTL_SECONDS: u64 = crate::replay::MIN_CLAIM_SECONDS;
 
 /// The metadata to store with `record`: the record itself, or a marker when it is too big.
 pub fn metadata<R: Serialize>(record: &R) -> Result<Value, Error> {
@@ -59,17 +57,6 @@ pub fn read_value<R: DeserializeOwned>(key: &str, text: &str) -> Result<R, Error
     serde_json::from_str(text).map_err(|e| Error::Storage {
         reason: format!("the value stored under `{key}` is not a valid record: {e}"),
     })
-}
-
-/// The digest a nonce claim holds: SHA-1 of the raw body, lowercase hex.
-pub fn body_digest(body: &[u8]) -> String {
-    hex::encode(Sha1::digest(body))
-}
-
-/// How long a nonce is remembered: twice the timestamp window (a signed timestamp is
-/// accepted from `tolerance` before it to `tolerance` after it), at least KV's minimum.
-pub fn nonce_ttl_seconds(tolerance_seconds: u64) -> u64 {
-    tolerance_seconds.saturating_mul(2).max(MIN_TTL_SECONDS)
 }
 
 #[cfg(test)]
@@ -124,21 +111,5 @@ mod tests {
         let e = read_value::<StreamRecord>("s:r:a", "{").unwrap_err();
         assert_eq!(e.code(), "storage_failed");
         assert!(e.to_string().contains("s:r:a"));
-    }
-
-    #[test]
-    fn body_digest_is_sha1_hex() {
-        assert_eq!(
-            body_digest(b"abc"),
-            "a9993e364706816aba3e25717850c26c9cd0d89d"
-        );
-    }
-
-    #[test]
-    fn nonce_ttl_covers_both_sides_of_the_window() {
-        assert_eq!(nonce_ttl_seconds(300), 600);
-        assert_eq!(nonce_ttl_seconds(0), MIN_TTL_SECONDS);
-        assert_eq!(nonce_ttl_seconds(10), MIN_TTL_SECONDS);
-        assert_eq!(nonce_ttl_seconds(u64::MAX), u64::MAX);
     }
 }

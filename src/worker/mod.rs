@@ -8,6 +8,7 @@
 //! | `GET /mixes`                       | running mix tasks from KV (`?appid=`, `?cursor=`, `?limit=`) |
 //! | `GET /rooms/<room_id>/streams`     | a room's live streams from its object (consistent) |
 //! | `GET /rooms/<room_id>/subscribe`   | WebSocket: the room's snapshot, then each change   |
+//! | `GET /rooms/streams?room_id=`, `GET /rooms/subscribe?room_id=` | the same, any room id |
 //! | `GET /subscribe`                   | WebSocket: the app's snapshot, then each change    |
 //! | `GET /healthz`                     | `{"ok":true}`                                      |
 //!
@@ -49,7 +50,7 @@ use ::worker::{event, Context, Env, Method, Request, Response};
 use serde_json::json;
 
 use self::http::Extra;
-use self::read::Listing;
+use self::read::{Feed, Listing};
 use crate::Error;
 
 /// The callback URL to configure in ZEGO's console.
@@ -58,8 +59,9 @@ pub const CALLBACK_PATH: &str = "/zego/callback";
 enum Route {
     Callback,
     List(Listing),
-    RoomStreams(String),
-    Subscribe(Option<String>),
+    /// A room's streams: the room from the path, or (`None`) from `?room_id=`.
+    RoomStreams(Option<String>),
+    Subscribe(Feed),
     Health,
 }
 
@@ -68,7 +70,9 @@ fn route(path: &str) -> Option<Route> {
         CALLBACK_PATH => return Some(Route::Callback),
         "/streams" => return Some(Route::List(Listing::Streams)),
         "/mixes" => return Some(Route::List(Listing::Mixes)),
-        "/subscribe" => return Some(Route::Subscribe(None)),
+        "/subscribe" => return Some(Route::Subscribe(Feed::App)),
+        "/rooms/streams" => return Some(Route::RoomStreams(None)),
+        "/rooms/subscribe" => return Some(Route::Subscribe(Feed::Room(None))),
         "/healthz" => return Some(Route::Health),
         _ => {}
     }
@@ -79,8 +83,8 @@ fn route(path: &str) -> Option<Route> {
         .filter(|r| !r.is_empty())?
         .into_owned();
     match action {
-        "streams" => Some(Route::RoomStreams(room)),
-        "subscribe" => Some(Route::Subscribe(Some(room))),
+        "streams" => Some(Route::RoomStreams(Some(room))),
+        "subscribe" => Some(Route::Subscribe(Feed::Room(Some(room)))),
         _ => None,
     }
 }
@@ -102,13 +106,13 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> ::worker::Result<Re
             Err(e) => http::error(&e, Extra::CORS),
         },
         (Some(Route::RoomStreams(room)), Method::Get) => {
-            match read::room_streams(&req, &env, &room).await {
+            match read::room_streams(&req, &env, room.as_deref()).await {
                 Ok(list) => http::json(200, &list, Extra::CORS),
                 Err(e) => http::error(&e, Extra::CORS),
             }
         }
-        (Some(Route::Subscribe(room)), Method::Get) => {
-            match read::subscribe(&req, &env, room.as_deref()).await {
+        (Some(Route::Subscribe(feed)), Method::Get) => {
+            match read::subscribe(&req, &env, &feed).await {
                 Ok(res) => Ok(res),
                 Err(e) => http::error(&e, Extra::CORS),
             }

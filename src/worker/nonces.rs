@@ -1,10 +1,11 @@
-//! The replay guard: a `Nonces` Durable Object per app and shard claims each nonce with the
-//! digest of its body, atomically.
+//! The replay guard's storage: a `Nonces` Durable Object per guard and shard holds the claims
+//! ([`crate::replay`] decides them), one synchronous SQL read and write each, so two requests
+//! with the same signed pair cannot both see it unclaimed.
 //!
 //! The body is not signed, so whoever holds a captured `(timestamp, nonce, signature)` picks
-//! the body, its `room_id` included: the guard is app-wide (sharded by the nonce's digest,
-//! see [`super::scope::nonces_name`]), never per room. A claim is one synchronous SQL read and
-//! write, so two requests with the same nonce cannot both see it unclaimed.
+//! the body, its `room_id` included: a guard is at least app-wide, never per room, and spans
+//! every app its secret signs for ([`super::config::Guard`], sharded by the claim's digest,
+//! see [`super::scope::nonces_name`]).
 
 use std::cell::Cell;
 
@@ -12,34 +13,14 @@ use ::worker::{durable_object, DurableObject, Env, Request, Response, Result, St
 use serde::{Deserialize, Serialize};
 
 use super::objects::{self, now_ms, Sql};
+use crate::replay::{decide, Claim};
 use crate::Error;
 
-/// What a claim found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Claim {
-    /// The nonce was not claimed: it is now, with this digest.
-    New,
-    /// Claimed with the same digest: a retry of the same callback, to be applied again.
-    Same,
-    /// Claimed with another digest: a replay.
-    Other,
-}
-
-/// Decides a claim from the digest stored under the nonce (if any, and not expired).
-pub fn decide(stored: Option<&str>, digest: &str) -> Claim {
-    match stored {
-        None => Claim::New,
-        Some(d) if d == digest => Claim::Same,
-        Some(_) => Claim::Other,
-    }
-}
-
-/// The request to claim a nonce.
+/// The request to claim a callback's signed pair.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ClaimRequest {
-    /// The callback's nonce.
-    pub nonce: String,
+    /// The claim's key ([`crate::replay::claim_key`]).
+    pub key: String,
     /// SHA-1 of its raw body, hex.
     pub digest: String,
     /// How long the claim holds.
@@ -86,7 +67,7 @@ impl Nonces {
         let stored = sql
             .rows(
                 "SELECT digest FROM nonces WHERE nonce = ? AND expires_at > ?",
-                vec![req.nonce.clone().into(), objects::int(now)],
+                vec![req.key.clone().into(), objects::int(now)],
             )?
             .first()
             .map(|row| row.text(0))
@@ -97,7 +78,7 @@ impl Nonces {
             sql.exec(
                 "INSERT OR REPLACE INTO nonces (nonce, digest, expires_at) VALUES (?, ?, ?)",
                 vec![
-                    req.nonce.clone().into(),
+                    req.key.clone().into(),
                     req.digest.clone().into(),
                     objects::int(expires),
                 ],
@@ -120,17 +101,5 @@ impl DurableObject for Nonces {
             .await
             .and_then(|claim| self.claim(&claim));
         objects::answer(claimed.map(|claim| ClaimResponse { claim }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_same_digest_is_a_retry_another_a_replay() {
-        assert_eq!(decide(None, "d1"), Claim::New);
-        assert_eq!(decide(Some("d1"), "d1"), Claim::Same);
-        assert_eq!(decide(Some("d1"), "d2"), Claim::Other);
     }
 }

@@ -40,7 +40,9 @@ pub struct Query {
 }
 
 impl Query {
-    /// Reads `room_id`, `cursor` and `limit` (an empty value counts as absent).
+    /// Reads `appid`, `room_id`, `cursor` and `limit`. An empty `appid` is an error, never
+    /// "every app"; an empty `room_id` is kept (it names the empty room on the room routes,
+    /// and is an error as a list's filter); an empty `cursor` or `limit` counts as absent.
     pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Query, Error> {
         let mut query = Query {
             limit: MAX_LIST_LIMIT,
@@ -48,10 +50,15 @@ impl Query {
         };
         for (name, value) in pairs {
             if value.is_empty() {
+                match name {
+                    "appid" => return Err(empty_filter("appid")),
+                    "room_id" => query.room_id = Some(String::new()),
+                    _ => {}
+                }
                 continue;
             }
             match name {
-                "appid" => query.appid = Some(canonical_app(value)),
+                "appid" => query.appid = Some(canonical_app(value)?),
                 "room_id" => query.room_id = Some(value.to_owned()),
                 "cursor" => query.cursor = Some(value.to_owned()),
                 "limit" => {
@@ -71,6 +78,10 @@ impl Query {
         }
         Ok(query)
     }
+}
+
+fn empty_filter(name: &str) -> Error {
+    Error::invalid(name, "empty: name one, or leave the parameter out")
 }
 
 /// Refuses a read without the token, unless reads are public.
@@ -174,6 +185,9 @@ pub async fn list(req: &Request, env: &Env, listing: Listing) -> Result<Page, Er
     let store = Store::open(env)?;
     let body = match listing {
         Listing::Streams => {
+            if query.room_id.as_deref() == Some("") {
+                return Err(empty_filter("room_id"));
+            }
             let app = match &query.room_id {
                 Some(_) => Some(required_app(query.appid, env)?),
                 None => query.appid,
@@ -199,15 +213,32 @@ pub async fn list(req: &Request, env: &Env, listing: Listing) -> Result<Page, Er
     Ok(body)
 }
 
+/// The room a room route names: in its path (`/rooms/<room_id>/...`, percent-decoded), or as
+/// `?room_id=` (`/rooms/streams?room_id=...`), which reaches every room id, `.`, `..` and
+/// the empty id included, that a path cannot carry.
+pub fn room_of(path: Option<&str>, query: &Query) -> Result<String, Error> {
+    match (path, query.room_id.as_deref()) {
+        (Some(path), None) => Ok(path.to_owned()),
+        (Some(path), Some(named)) if path == named => Ok(path.to_owned()),
+        (Some(_), Some(_)) => Err(Error::invalid(
+            "room_id",
+            "the path and ?room_id= name different rooms",
+        )),
+        (None, Some(named)) => Ok(named.to_owned()),
+        (None, None) => Err(Error::missing("room_id")),
+    }
+}
+
 /// `GET /rooms/<room_id>/streams`: the room's live streams, from its object.
 pub async fn room_streams(
     req: &Request,
     env: &Env,
-    room: &str,
+    room: Option<&str>,
 ) -> Result<serde_json::Value, Error> {
     authorize(req, env)?;
-    let app = required_app(query_of(req)?.appid, env)?;
-    let scope = Scope::Room(room.to_owned());
+    let query = query_of(req)?;
+    let scope = Scope::Room(room_of(room, &query)?);
+    let app = required_app(query.appid, env)?;
     let url = objects::url("/streams", &scope.params(&app))?;
     let internal = objects::request(&url, Method::Get, None, ::worker::Headers::new())?;
     objects::call(&rooms(env)?, &scope.object_name(&app), internal).await
@@ -220,25 +251,36 @@ fn rooms(env: &Env) -> Result<::worker::ObjectNamespace, Error> {
         })
 }
 
-/// `GET /subscribe` (`room: None`) and `GET /rooms/<room_id>/subscribe`: the WebSocket of
-/// the app's hub or of the room's object.
-pub async fn subscribe(req: &Request, env: &Env, room: Option<&str>) -> Result<Response, Error> {
+/// What a WebSocket subscribes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Feed {
+    /// The whole app: `GET /subscribe`.
+    App,
+    /// One room: `GET /rooms/<room_id>/subscribe` (`Some`), `GET /rooms/subscribe?room_id=`.
+    Room(Option<String>),
+}
+
+/// `GET /subscribe`, `GET /rooms/<room_id>/subscribe`: the WebSocket of the app's hub or of
+/// the room's object.
+pub async fn subscribe(req: &Request, env: &Env, feed: &Feed) -> Result<Response, Error> {
     authorize(req, env)?;
     let upgrade = req.headers().get("upgrade").ok().flatten();
     if !upgrade.is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
         return Err(Error::UpgradeRequired);
     }
-    let app = required_app(query_of(req)?.appid, env)?;
-    let (namespace, name, url) = match room {
-        Some(room) => {
-            let scope = Scope::Room(room.to_owned());
+    let query = query_of(req)?;
+    let (namespace, name, url) = match feed {
+        Feed::Room(room) => {
+            let scope = Scope::Room(room_of(room.as_deref(), &query)?);
+            let app = required_app(query.appid, env)?;
             (
                 rooms(env)?,
                 scope.object_name(&app),
                 objects::url("/subscribe", &scope.params(&app))?,
             )
         }
-        None => {
+        Feed::App => {
+            let app = required_app(query.appid, env)?;
             let hub = env
                 .durable_object(HUB_BINDING)
                 .map_err(|e| Error::Storage {
@@ -276,7 +318,35 @@ mod tests {
         assert_eq!(q.room_id.as_deref(), Some("r:1"));
         assert_eq!(q.appid.as_deref(), Some("7"));
         assert_eq!((q.limit, q.cursor.as_deref()), (5, Some("c")));
-        assert_eq!(Query::parse([("room_id", "")]).unwrap().room_id, None);
+        assert_eq!(
+            Query::parse([("cursor", ""), ("limit", "")]).unwrap().limit,
+            1000
+        );
+        assert_eq!(
+            Query::parse([("room_id", "")]).unwrap().room_id.as_deref(),
+            Some("")
+        );
+        for (name, value) in [("appid", ""), ("appid", "1:room:a"), ("appid", "1.0")] {
+            let e = Query::parse([(name, value)]).unwrap_err();
+            assert_eq!((e.status(), e.field()), (400, Some(name)), "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn a_room_is_named_by_its_path_or_by_room_id() {
+        let none = Query::parse([]).unwrap();
+        let dots = Query::parse([("room_id", "..")]).unwrap();
+        let empty = Query::parse([("room_id", "")]).unwrap();
+        assert_eq!(room_of(None, &empty).unwrap(), "");
+        assert_eq!(room_of(Some("a"), &none).unwrap(), "a");
+        assert_eq!(room_of(None, &dots).unwrap(), "..");
+        assert_eq!(room_of(Some(".."), &dots).unwrap(), "..");
+        assert_eq!(
+            room_of(Some("a"), &dots).unwrap_err().field(),
+            Some("room_id")
+        );
+        let e = room_of(None, &none).unwrap_err();
+        assert_eq!((e.code(), e.field()), ("missing_field", Some("room_id")));
         for bad in ["0", "1001", "-1", "ten", "1.5"] {
             let e = Query::parse([("limit", bad)]).unwrap_err();
             assert_eq!((e.status(), e.field()), (400, Some("limit")), "{bad}");

@@ -61,6 +61,17 @@ pub struct Meta {
     pub id: String,
 }
 
+impl Meta {
+    /// The query parameters that name this identity (as [`super::scope::Scope::params`]).
+    fn params(&self) -> [(&'static str, &str); 3] {
+        [
+            ("app", self.app.as_str()),
+            ("kind", self.kind.as_str()),
+            ("id", self.id.as_str()),
+        ]
+    }
+}
+
 struct PendingRow {
     key: String,
     value: String,
@@ -229,40 +240,79 @@ impl Room {
         Ok(())
     }
 
-    /// The object's identity: remembered from the first request that names it.
+    /// The object's identity: what it stored, else what the request names (stored only
+    /// when `remember`: a callback's apply, never a read, so that reading a room costs no
+    /// write). A request naming another identity than the stored one is refused: two names
+    /// must never share one object's records.
     fn identity(
         &self,
         sql: &Sql,
         given: &[(String, String)],
+        remember: bool,
     ) -> std::result::Result<Option<Meta>, Error> {
-        let stored_app = self.meta_get(sql, "app")?;
-        let known = stored_app.is_some();
-        let pick = |name: &str| -> std::result::Result<Option<String>, Error> {
-            Ok(match self.meta_get(sql, name)? {
-                Some(value) => Some(value),
-                None => lookup(given, name).cloned(),
-            })
+        let stored = match (
+            self.meta_get(sql, "app")?,
+            self.meta_get(sql, "kind")?,
+            self.meta_get(sql, "id")?,
+        ) {
+            (Some(app), Some(kind), Some(id)) => Some(Meta { app, kind, id }),
+            _ => None,
         };
-        let (Some(app), Some(kind), Some(id)) = (pick("app")?, pick("kind")?, pick("id")?) else {
-            return Ok(None);
+        let named = match (
+            lookup(given, "app"),
+            lookup(given, "kind"),
+            lookup(given, "id"),
+        ) {
+            (Some(app), Some(kind), Some(id)) => Some(Meta {
+                app: app.clone(),
+                kind: kind.clone(),
+                id: id.clone(),
+            }),
+            _ => None,
         };
-        if !known {
-            self.set_meta(sql, "app", &app)?;
-            self.set_meta(sql, "kind", &kind)?;
-            self.set_meta(sql, "id", &id)?;
+        match (stored, named) {
+            (Some(stored), Some(named)) if stored != named => Err(Error::Storage {
+                reason: format!(
+                    "this object is {}:{}:{}, not {}:{}:{}",
+                    stored.app, stored.kind, stored.id, named.app, named.kind, named.id
+                ),
+            }),
+            (Some(stored), _) => Ok(Some(stored)),
+            (None, Some(named)) => {
+                if remember {
+                    self.set_meta(sql, "app", &named.app)?;
+                    self.set_meta(sql, "kind", &named.kind)?;
+                    self.set_meta(sql, "id", &named.id)?;
+                }
+                Ok(Some(named))
+            }
+            (None, None) => Ok(None),
         }
-        Ok(Some(Meta { app, kind, id }))
     }
 
     /// Applies a callback: read, decide, write, with no `await` in between. Returns the
-    /// writes with the time they were applied.
+    /// writes with the time they were applied. A callback of another app, room or task than
+    /// the object's is refused.
     fn apply(
         &self,
         sql: &Sql,
+        meta: &Meta,
         body: &[u8],
         content_type: Option<&str>,
     ) -> std::result::Result<(Vec<KeyWrite>, u64), Error> {
         let cb = crate::parse(body, content_type)?;
+        let owner = super::scope::Scope::of(&cb);
+        let app = cb.envelope().map(|env| env.appid.to_string());
+        if owner.as_ref().map(|o| o.params(&meta.app)) != Some(meta.params())
+            || app.as_deref() != Some(meta.app.as_str())
+        {
+            return Err(Error::Storage {
+                reason: format!(
+                    "a callback of app {app:?}, {owner:?} reached the object of {}:{}:{}",
+                    meta.app, meta.kind, meta.id
+                ),
+            });
+        }
         let now = now_ms();
         let writes = live::decide_all(&cb, &SqlRecords { sql, now })?;
         if writes.is_empty() {
@@ -344,8 +394,9 @@ impl Room {
             .map_err(|e| Error::malformed(format!("bad internal URL: {e}")))?;
         let params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
         let sql = self.sql()?;
+        let applying = req.method() == Method::Post && url.path() == "/apply";
         let meta = self
-            .identity(&sql, &params)?
+            .identity(&sql, &params, applying)?
             .ok_or_else(|| Error::missing("app"))?;
         match (req.method(), url.path()) {
             (Method::Post, "/apply") => {
@@ -354,7 +405,7 @@ impl Room {
                     .await
                     .map_err(|e| Error::malformed(format!("the body could not be read: {e}")))?;
                 let content_type = req.headers().get("content-type").ok().flatten();
-                let (writes, at) = self.apply(&sql, &body, content_type.as_deref())?;
+                let (writes, at) = self.apply(&sql, &meta, &body, content_type.as_deref())?;
                 if !writes.is_empty() {
                     self.broadcast(&meta.app, &writes, at);
                     self.wake(&sql).await?;
@@ -426,7 +477,7 @@ impl Room {
     /// Sends what is pending to KV and to the hub, then sets the alarm for what is left.
     async fn flush(&self) -> std::result::Result<(), Error> {
         let sql = self.sql()?;
-        let Some(meta) = self.identity(&sql, &[])? else {
+        let Some(meta) = self.identity(&sql, &[], false)? else {
             return Ok(());
         };
         let now = now_ms();

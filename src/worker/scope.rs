@@ -6,24 +6,24 @@
 //! |-----------------|-----------------------------|----------------------------------------------|
 //! | `Room`          | `<appid>:room:<room_id>`    | the room's streams and closed room sessions  |
 //! | `Room`          | `<appid>:mix:<task_id>`     | one mix task (a task belongs to no room)     |
-//! | `Nonces`        | `<appid>:nonces:<shard>`    | the nonces whose digest falls in the shard   |
+//! | `Nonces`        | `<guard>:nonces:<shard>`    | the claims whose key falls in the shard      |
 //! | `Hub`           | `<appid>:hub`               | a copy of the app's records, for subscribers |
 //!
-//! An appid is digits, so no room or task id can make two names collide. In KV a record of
-//! the live list sits under its [`crate::live`] key with the app after the prefix:
-//! `s:<appid>:<room_id>:<stream_id>`, `m:<appid>:<task_id>`.
+//! Names are collision-free by construction: an appid is canonical digits (every route
+//! refuses any other text), a guard is an appid or `*` (a secret that signs for several
+//! apps), and a room or task id is percent-encoded ([`encode_component`]: no `:` is left in
+//! it). In KV a record of the live list sits under its [`crate::live`] key with the app after
+//! the prefix: `s:<appid>:<room_id>:<stream_id>`, `m:<appid>:<task_id>`.
 
 use sha1::{Digest, Sha1};
 
-use crate::live::{MAX_KEY_BYTES, MIX_PREFIX, STREAM_PREFIX};
+use super::config::Guard;
+use crate::live::{encode_component, MAX_KEY_BYTES, MIX_PREFIX, STREAM_PREFIX};
 use crate::value::Fields;
 use crate::{Callback, Error};
 
-/// How many `Nonces` objects share an app's nonces.
+/// How many `Nonces` objects share a guard's claims.
 pub const NONCE_SHARDS: u8 = 16;
-
-/// The longest nonce the replay guard stores, in bytes.
-pub const MAX_NONCE_BYTES: usize = 512;
 
 /// The part of an app's state one `Room` object owns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,11 +56,11 @@ impl Scope {
         [("app", app), ("kind", kind), ("id", id)]
     }
 
-    /// The name of the scope's object in `app`.
+    /// The name of the scope's object in `app` (a canonical appid).
     pub fn object_name(&self, app: &str) -> String {
         match self {
-            Scope::Room(room) => format!("{app}:room:{room}"),
-            Scope::Mix(task) => format!("{app}:mix:{task}"),
+            Scope::Room(room) => format!("{app}:room:{}", encode_component(room)),
+            Scope::Mix(task) => format!("{app}:mix:{}", encode_component(task)),
         }
     }
 }
@@ -70,46 +70,49 @@ pub fn hub_name(app: &str) -> String {
     format!("{app}:hub")
 }
 
-/// The name of the `Nonces` object that owns `nonce` in `app`: shards by the nonce's SHA-1,
-/// so that a sender cannot pick the shard by picking a room.
-pub fn nonces_name(app: &str, nonce: &str) -> String {
-    let first = Sha1::digest(nonce.as_bytes()).iter().next().copied();
+/// The name of the `Nonces` object that owns a claim ([`crate::replay::claim_key`]) in a
+/// guard: shards by the key's SHA-1, so that a sender cannot pick the shard by picking a
+/// room.
+pub fn nonces_name(guard: &Guard, key: &str) -> String {
+    let first = Sha1::digest(key.as_bytes()).iter().next().copied();
     let shard = first.unwrap_or(0) % NONCE_SHARDS;
-    format!("{app}:nonces:{shard}")
+    let scope = match guard {
+        Guard::App(app) => app.as_str(),
+        Guard::Shared => "*",
+    };
+    format!("{scope}:nonces:{shard}")
 }
 
-/// A nonce the guard can store: at most [`MAX_NONCE_BYTES`].
-pub fn check_nonce(nonce: &str) -> Result<(), Error> {
-    if nonce.len() > MAX_NONCE_BYTES {
-        return Err(Error::invalid(
-            "nonce",
-            format!(
-                "{} bytes; the longest accepted is {MAX_NONCE_BYTES}",
-                nonce.len()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// The app a callback names, as the key its secrets and objects go by: an `appid` of digits
-/// in canonical form (`"01"`, `1` and `"1"` are one app), other text as it is; `None` when
-/// the body has no `appid` (nor `AppId`).
-pub fn app_of(fields: &Fields<'_>) -> Option<String> {
-    let value = ["appid", "AppId"]
+/// The app a callback names, canonical ([`canonical_app`]); `None` when the body has no
+/// `appid` (nor `AppId`). Any other text is `invalid_field`: objects and keys are named by
+/// the appid, and only digits keep those names apart.
+pub fn app_of(fields: &Fields<'_>) -> Result<Option<String>, Error> {
+    let Some((name, value)) = ["appid", "AppId"]
         .into_iter()
-        .find_map(|name| fields.get(name))?;
-    Some(canonical_app(value.as_text().unwrap_or_default()))
+        .find_map(|name| fields.get(name).map(|v| (name, v)))
+    else {
+        return Ok(None);
+    };
+    canonical_app(value.as_text().unwrap_or_default())
+        .map(Some)
+        .map_err(|e| match e {
+            Error::InvalidField { reason, .. } => Error::invalid(name, reason),
+            other => other,
+        })
 }
 
-/// `text` trimmed, and without leading zeros when it is all digits.
-pub fn canonical_app(text: &str) -> String {
+/// An appid in canonical form: its digits without leading zeros (`"01"`, `1` and `" 1 "`
+/// are one app). Anything else — a sign, a fraction, a separator, a number past `u32`
+/// (ZEGO's appids are 32-bit) — is `invalid_field`.
+pub fn canonical_app(text: &str) -> Result<String, Error> {
     let text = text.trim();
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        let digits = text.trim_start_matches('0');
-        return if digits.is_empty() { "0" } else { digits }.to_owned();
+    match text.parse::<u32>() {
+        Ok(n) if text.bytes().all(|b| b.is_ascii_digit()) => Ok(n.to_string()),
+        _ => Err(Error::invalid(
+            "appid",
+            format!("expected the app's id, digits up to {}", u32::MAX),
+        )),
     }
-    text.to_owned()
 }
 
 /// The KV key of a live-list key in `app`: the app goes right after the prefix.
@@ -214,33 +217,77 @@ mod tests {
         .unwrap();
         let scope = Scope::of(&cb).unwrap();
         assert_eq!(scope, Scope::Room("r:1".into()));
-        assert_eq!(scope.object_name("7"), "7:room:r:1");
-        assert_eq!(Scope::Mix("t".into()).object_name("7"), "7:mix:t");
+        assert_eq!(scope.object_name("7"), "7:room:r%3A1");
+        assert_eq!(Scope::Mix("t:x".into()).object_name("7"), "7:mix:t%3Ax");
         assert_eq!(hub_name("7"), "7:hub");
     }
 
     #[test]
-    fn nonces_shard_by_digest_within_the_app() {
-        let a = nonces_name("1", "350176");
+    fn no_room_or_app_text_can_make_two_object_names_one() {
+        // App 1's room `a:room:b` and an app called `1:room:a`'s room `b` once shared
+        // `1:room:a:room:b`: such an app is refused now, and the room id is encoded.
+        assert!(canonical_app("1:room:a").is_err());
+        let names = [
+            Scope::Room("a:room:b".into()).object_name("1"),
+            Scope::Room("b".into()).object_name("1"),
+            Scope::Room("a".into()).object_name("1"),
+            Scope::Mix("a:room:b".into()).object_name("1"),
+            Scope::Room("%3A".into()).object_name("1"),
+            Scope::Room(":".into()).object_name("1"),
+            Scope::Room("".into()).object_name("1"),
+            Scope::Room("1".into()).object_name("11"),
+            Scope::Room("11".into()).object_name("1"),
+        ];
+        let unique: std::collections::BTreeSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+    }
+
+    #[test]
+    fn claims_shard_by_digest_within_the_guard() {
+        let app = Guard::App("1".into());
+        let a = nonces_name(&app, "1470820198:350176");
         assert!(a.starts_with("1:nonces:"));
         let shard: u8 = a.rsplit(':').next().unwrap().parse().unwrap();
         assert!(shard < NONCE_SHARDS);
-        assert_eq!(a, nonces_name("1", "350176"));
-        let shards: std::collections::BTreeSet<String> =
-            (0..200).map(|i| nonces_name("1", &i.to_string())).collect();
+        assert_eq!(a, nonces_name(&app, "1470820198:350176"));
+        let shards: std::collections::BTreeSet<String> = (0..200)
+            .map(|i| nonces_name(&app, &i.to_string()))
+            .collect();
         assert_eq!(shards.len(), usize::from(NONCE_SHARDS));
+        // A shared secret's claims are one guard whatever app the body names.
+        assert!(nonces_name(&Guard::Shared, "1:n").starts_with("*:nonces:"));
     }
 
     #[test]
     fn appid_is_canonical_whatever_its_form() {
         for body in [r#"{"appid":"01"}"#, r#"{"appid":1}"#, r#"{"AppId":" 1 "}"#] {
             let fields = body::decode(body.as_bytes(), None).unwrap();
-            assert_eq!(app_of(&fields).as_deref(), Some("1"), "{body}");
+            assert_eq!(app_of(&fields).unwrap().as_deref(), Some("1"), "{body}");
         }
         let fields = body::decode(br#"{"event":"x"}"#, None).unwrap();
-        assert_eq!(app_of(&fields), None);
-        assert_eq!(canonical_app("000"), "0");
-        assert_eq!(canonical_app("a1"), "a1");
+        assert_eq!(app_of(&fields).unwrap(), None);
+        assert_eq!(canonical_app("000").unwrap(), "0");
+        assert_eq!(canonical_app("4294967295").unwrap(), "4294967295");
+        for bad in [
+            "a1",
+            "1.0",
+            "1:room:a",
+            "-1",
+            "+1",
+            "",
+            "1 2",
+            "4294967296",
+            "１",
+        ] {
+            let e = canonical_app(bad).unwrap_err();
+            assert_eq!(
+                (e.code(), e.field()),
+                ("invalid_field", Some("appid")),
+                "{bad}"
+            );
+        }
+        let fields = body::decode(br#"{"AppId":"x"}"#, None).unwrap();
+        assert_eq!(app_of(&fields).unwrap_err().field(), Some("AppId"));
     }
 
     #[test]
@@ -279,16 +326,5 @@ mod tests {
         );
         assert_eq!(key_ids("r:room:9"), KeyIds::Other);
         assert!(is_listed("s:r:a") && is_listed("m:t") && !is_listed("r:r:9"));
-    }
-
-    #[test]
-    fn nonces_are_bounded() {
-        assert!(check_nonce(&"n".repeat(MAX_NONCE_BYTES)).is_ok());
-        assert_eq!(
-            check_nonce(&"n".repeat(MAX_NONCE_BYTES + 1))
-                .unwrap_err()
-                .field(),
-            Some("nonce")
-        );
     }
 }

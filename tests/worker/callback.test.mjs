@@ -237,8 +237,9 @@ describe("callback errors and duplicates", () => {
   });
 
   test("the same nonce with another body: 409 replayed_nonce, nothing changed", async () => {
-    const nonce = JSON.parse(base).nonce;
-    const forged = callback("stream_close", { room_id: "room-a", room_session_id: BIG_SESSION, stream_id: "s1", stream_seq: "9", destroy_timemillis: "2000" }, { nonce });
+    // A captured signature: its timestamp and nonce (and so its signature) with a new body.
+    const { nonce, timestamp } = JSON.parse(base);
+    const forged = callback("stream_close", { room_id: "room-a", room_session_id: BIG_SESSION, stream_id: "s1", stream_seq: "9", destroy_timemillis: "2000" }, { nonce, timestamp });
     const e = await expectError(worker, () => worker.post(forged), "replayed_nonce");
     assert.match(e.message, new RegExp(nonce));
     await eventually(async () => assert.equal((await listAll(worker, "streams")).items.length, 1, "the stream is still live"));
@@ -266,14 +267,15 @@ describe("callback errors and duplicates", () => {
   test("an unknown event: 2xx, KV unchanged, and its nonce is claimed", async () => {
     const before = await worker.snapshot();
     const nonce = freshNonce();
-    const unknown = callback("transcode_start", { task_id: "t", anything: { nested: [1, 2] } }, { nonce });
+    const timestamp = nowSecs();
+    const unknown = callback("transcode_start", { task_id: "t", anything: { nested: [1, 2] } }, { nonce, timestamp });
     const res = await worker.post(unknown);
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { ok: true, event: "transcode_start", appid: "1", duplicate: false, written: [] });
     await settle();
     assert.deepEqual(await worker.snapshot(), before, "no nonce or anything else in KV");
     // So the same signed triple cannot come back with a body that does change the list.
-    const forged = callback("stream_create", streamCreate({ room: "room-z", session: 1, stream: "evil", seq: 1, t: 1 }), { nonce });
+    const forged = callback("stream_create", streamCreate({ room: "room-z", session: 1, stream: "evil", seq: 1, t: 1 }), { nonce, timestamp });
     await expectError(worker, () => worker.post(forged), "replayed_nonce");
   });
 

@@ -87,8 +87,8 @@ describe("a restart of the local runtime", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test("keeps the objects, KV and the replay guard", async () => {
-    const nonce = freshNonce();
-    const body = callback("stream_create", streamCreate({ room: "kept", session: BIG_SESSION, stream: "s", seq: 1, t: 5 }), { nonce });
+    const captured = { nonce: freshNonce(), timestamp: nowSecs() };
+    const body = callback("stream_create", streamCreate({ room: "kept", session: BIG_SESSION, stream: "s", seq: 1, t: 5 }), captured);
     let worker = await startWorker({ persist: dir });
     try {
       assert.equal((await worker.post(body)).status, 200);
@@ -100,7 +100,7 @@ describe("a restart of the local runtime", () => {
     try {
       assert.deepEqual((await roomStreams(worker, "kept")).streams.map((s) => s.room_session_id), [BIG_SESSION]);
       assert.deepEqual((await listAll(worker, "streams")).items.map((s) => s.stream_id), ["s"]);
-      const forged = callback("stream_create", streamCreate({ room: "elsewhere", session: 1, stream: "x", seq: 1, t: 1 }), { nonce });
+      const forged = callback("stream_create", streamCreate({ room: "elsewhere", session: 1, stream: "x", seq: 1, t: 1 }), captured);
       const res = await worker.post(forged);
       assert.equal(res.status, 409);
       assert.equal((await errorOf(res)).code, "replayed_nonce");
