@@ -112,7 +112,7 @@ const SMALL_FORM: usize = 32;
 /// decoded, and the result must be UTF-8. A repeated key becomes an array.
 ///
 /// At most [`MAX_MEMBERS`] pairs. Linear in the body for ZEGO's forms, O(n log n) in the
-/// number of pairs beyond [`SMALL_FORM`]: this runs before the signature is checked, so a
+/// number of pairs beyond a few dozen: this runs before the signature is checked, so a
 /// large unsigned form costs what its size does, not its size squared.
 pub fn decode_form(body: &str) -> Result<Fields<'_>, Error> {
     let mut pairs: Vec<(Cow<'_, str>, Value<'_>)> = Vec::new();

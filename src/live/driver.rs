@@ -1,7 +1,8 @@
 //! Driving the rules against any key-value store, in three steps that suit a synchronous
 //! map as well as an asynchronous KV:
 //!
-//! 1. [`plan`]: which keys the callback touches, to be read first;
+//! 1. [`plan`]: which keys the callback touches, to be read first, and which object owns
+//!    them ([`Scope`]: a store that splits the list among objects asks here);
 //! 2. [`decide`]: from what was read, the one write for the callback's own key;
 //! 3. for a `room_close`, after that write is stored: list [`Plan::scan_prefix`] and pass each
 //!    stored stream to [`decide_scanned`].
@@ -17,10 +18,25 @@ use super::{
 };
 use crate::{Callback, Error};
 
+/// The part of the list whose records a callback touches, all of them: one room's streams
+/// and closed sessions, or one mix task's record (a task belongs to no room). A store that
+/// gives each scope its own lock (the Worker: one object each) serializes exactly what needs
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// A room: `room_id`.
+    Room(String),
+    /// A mix task: `task_id`.
+    Mix(String),
+}
+
 /// The keys one callback touches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
+    /// Whose records they are.
+    #[serde(skip)]
+    pub scope: Scope,
     /// The key the callback writes: its stream, room session or mix task.
     pub key: String,
     /// A second key to read before deciding: the room session of a `stream_create`.
@@ -46,8 +62,11 @@ pub struct KeyWrite {
 ///
 /// Fails only when a key would be longer than [`MAX_KEY_BYTES`](super::MAX_KEY_BYTES).
 pub fn plan(cb: &Callback) -> Result<Option<Plan>, Error> {
-    let plan = |key, session_key, scan_prefix| {
+    let room = |id: &str| Scope::Room(id.to_owned());
+    let mix = |id: &str| Scope::Mix(id.to_owned());
+    let plan = |scope, key, session_key, scan_prefix| {
         Some(Plan {
+            scope,
             key,
             session_key,
             scan_prefix,
@@ -55,18 +74,25 @@ pub fn plan(cb: &Callback) -> Result<Option<Plan>, Error> {
     };
     Ok(match cb {
         Callback::StreamCreate(ev) => plan(
+            room(&ev.room_id),
             stream_key(&ev.room_id, &ev.stream_id)?,
             Some(session_key(&ev.room_id, ev.room_session_id)?),
             None,
         ),
-        Callback::StreamClose(ev) => plan(stream_key(&ev.room_id, &ev.stream_id)?, None, None),
+        Callback::StreamClose(ev) => plan(
+            room(&ev.room_id),
+            stream_key(&ev.room_id, &ev.stream_id)?,
+            None,
+            None,
+        ),
         Callback::RoomClose(ev) => plan(
+            room(&ev.room_id),
             session_key(&ev.room_id, ev.room_session_id)?,
             None,
             Some(stream_room_prefix(&ev.room_id)?),
         ),
-        Callback::MixStart(ev) => plan(mix_key(&ev.task_id)?, None, None),
-        Callback::MixStop(ev) => plan(mix_key(&ev.task_id)?, None, None),
+        Callback::MixStart(ev) => plan(mix(&ev.task_id), mix_key(&ev.task_id)?, None, None),
+        Callback::MixStop(ev) => plan(mix(&ev.task_id), mix_key(&ev.task_id)?, None, None),
         _ => None,
     })
 }
@@ -196,6 +222,7 @@ mod tests {
                 "stream_seq":"1","create_time_ms":"10"}}"#
         ));
         let p = plan(&create).unwrap().unwrap();
+        assert_eq!(p.scope, Scope::Room("r:1".into()));
         assert_eq!(p.key, "s:r%3A1:a");
         assert_eq!(p.session_key.as_deref(), Some("r:r%3A1:9"));
         let close = cb(&format!(

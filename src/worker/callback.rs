@@ -9,14 +9,16 @@ use ::worker::{Date, Env, Headers, Method, Request};
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
-use super::config::{Guard, Settings, NONCES_BINDING, ROOMS_BINDING};
+use super::calls;
+use super::config::{self, Settings, NONCES_BINDING, ROOMS_BINDING};
+use super::guard::{nonces_name, ClaimRequest, ClaimResponse, Guard};
 use super::http::read_body;
-use super::nonces::{ClaimRequest, ClaimResponse};
-use super::objects;
+use super::kv::kv_key;
+use super::names::{self, object_name, Identity};
 use super::room::Applied;
-use super::scope::{self, is_listed, kv_key, nonces_name, Scope};
+use crate::live::{self, Scope};
 use crate::replay::{self, Claim};
-use crate::{body, live, Callback, Error, SignedParts, DEFAULT_MAX_BODY_BYTES};
+use crate::{body, Callback, Error, SignedParts, DEFAULT_MAX_BODY_BYTES};
 
 /// The app key of callbacks that name no app (unknown events may not), for the replay guard.
 const NO_APP: &str = "0";
@@ -36,12 +38,6 @@ pub struct Accepted {
     written: Vec<String>,
 }
 
-fn namespace(env: &Env, binding: &str) -> Result<::worker::ObjectNamespace, Error> {
-    env.durable_object(binding).map_err(|e| Error::Storage {
-        reason: format!("the Durable Object binding `{binding}` is not available: {e}"),
-    })
-}
-
 /// Receives one callback. An error leaves every record as it was.
 pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
     let settings = Settings::read(env)?;
@@ -50,7 +46,7 @@ pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
     let now = i64::try_from(Date::now().as_millis() / 1000).unwrap_or(i64::MAX);
 
     let fields = body::decode(&body, content_type.as_deref())?;
-    let app = scope::app_of(&fields)?;
+    let app = names::app_of(&fields)?;
     let (receiver, guard) = settings.receiver(app.as_deref())?;
     receiver.verify_fields(&fields, now)?;
     let signed = SignedParts::from_fields(&fields)?;
@@ -67,13 +63,13 @@ pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
         return Err(Error::ReplayedNonce { nonce });
     }
 
-    let written = match Scope::of(&cb) {
-        Some(scope) => {
+    let written = match live::plan(&cb)? {
+        Some(plan) => {
             // A key KV would refuse is refused now, before anything is committed.
-            if let Some(plan) = live::plan(&cb)?.filter(|p| is_listed(&p.key)) {
+            if live::is_listed(&plan.key) {
                 kv_key(&app, &plan.key)?;
             }
-            apply(env, &app, &scope, &body, content_type.as_deref()).await?
+            apply(env, &app, &plan.scope, &body, content_type.as_deref()).await?
         }
         None => Vec::new(),
     };
@@ -99,10 +95,11 @@ async fn claim(
         digest: replay::body_digest(body),
         ttl_seconds: replay::claim_ttl_seconds(tolerance),
     };
-    let (json, headers) = objects::json_body(&request)?;
-    let url = objects::url("/claim", &[])?;
-    let req = objects::request(&url, Method::Post, Some(json), headers)?;
-    let answer: ClaimResponse = objects::call(&namespace(env, NONCES_BINDING)?, &name, req).await?;
+    let (json, headers) = calls::json_body(&request)?;
+    let url = calls::url("/claim", &[])?;
+    let req = calls::request(&url, Method::Post, Some(json), headers)?;
+    let answer: ClaimResponse =
+        calls::call(&config::namespace(env, NONCES_BINDING)?, &name, req).await?;
     Ok(answer.claim)
 }
 
@@ -114,16 +111,16 @@ async fn apply(
     body: &[u8],
     content_type: Option<&str>,
 ) -> Result<Vec<String>, Error> {
-    let url = objects::url("/apply", &scope.params(app))?;
+    let url = calls::url("/apply", &Identity::of(app, scope).params())?;
     let headers = Headers::new();
     if let Some(ct) = content_type {
-        headers.set("content-type", ct).map_err(objects::internal)?;
+        headers.set("content-type", ct).map_err(calls::internal)?;
     }
     let bytes = js_sys::Uint8Array::from(body);
-    let req = objects::request(&url, Method::Post, Some(JsValue::from(bytes)), headers)?;
-    let applied: Applied = objects::call(
-        &namespace(env, ROOMS_BINDING)?,
-        &scope.object_name(app),
+    let req = calls::request(&url, Method::Post, Some(JsValue::from(bytes)), headers)?;
+    let applied: Applied = calls::call(
+        &config::namespace(env, ROOMS_BINDING)?,
+        &object_name(app, scope),
         req,
     )
     .await?;

@@ -4,7 +4,8 @@
 use ::worker::Env;
 use wasm_bindgen::JsValue;
 
-use super::scope::canonical_app;
+use super::guard::Guard;
+use super::names::canonical_app;
 use crate::{Error, Receiver, DEFAULT_TOLERANCE_SECONDS};
 
 /// The secret(s) that sign callbacks of any app: comma-separated, for rotation.
@@ -25,6 +26,20 @@ pub const TOLERANCE: &str = "ZEGO_TOLERANCE_SECONDS";
 pub const READ_TOKEN: &str = "READ_TOKEN";
 /// The KV namespace holding the live list.
 pub const KV_BINDING: &str = "LIVE_LIST";
+
+/// The error for a binding the Worker needs and does not have (a 503: the callback is not
+/// acknowledged, and ZEGO retries once the binding is there).
+pub fn unavailable(binding: &str, e: impl std::fmt::Display) -> Error {
+    Error::Storage {
+        reason: format!("the binding `{binding}` is not available: {e}"),
+    }
+}
+
+/// A Durable Object namespace the Worker needs.
+pub fn namespace(env: &Env, binding: &str) -> Result<::worker::ObjectNamespace, Error> {
+    env.durable_object(binding)
+        .map_err(|e| unavailable(binding, e))
+}
 
 /// A binding's text: `None` when absent; a number (from a `[vars]` entry written without
 /// quotes) is taken as its decimal text.
@@ -201,16 +216,6 @@ impl Secrets {
             _ => None,
         }
     }
-}
-
-/// The scope of the replay guard a callback's signature needs: what its secret signs for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Guard {
-    /// The secret signs for this app only: the app's own guard.
-    App(String),
-    /// The secret signs for several apps (or any): one guard across all of them, so that a
-    /// captured signature cannot be replayed into another app.
-    Shared,
 }
 
 /// The secrets that may sign a callback, and the guard their signature needs.

@@ -13,8 +13,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::scope::{key_ids, KeyIds};
-use crate::live::{LiveMix, LiveStream, Stored};
+use crate::live::{key_ids, KeyIds, LiveMix, LiveStream, Stored};
 
 /// The frame for a change of a listed record; `None` for a record nobody lists (a room
 /// session's).

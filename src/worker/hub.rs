@@ -13,8 +13,10 @@ use ::worker::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::calls::{self, internal, respond};
 use super::frames;
-use super::objects::{self, int, internal, now_ms, respond, Sql};
+use super::now_ms;
+use super::sql::{int, Sql};
 use crate::live::Stored;
 use crate::Error;
 
@@ -143,7 +145,7 @@ impl Hub {
             .ok_or_else(|| Error::missing("app"))?;
         match (req.method(), url.path()) {
             (Method::Post, "/changes") => {
-                let batch: HubChanges = objects::json_of(&mut req).await?;
+                let batch: HubChanges = calls::json_of(&mut req).await?;
                 respond(&self.take(&app, &batch)?)
             }
             (Method::Get, "/subscribe") => {
@@ -169,7 +171,7 @@ impl DurableObject for Hub {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        objects::finish(self.handle(req).await)
+        calls::finish(self.handle(req).await)
     }
 
     async fn websocket_message(
@@ -187,7 +189,7 @@ impl DurableObject for Hub {
         _reason: String,
         _was_clean: bool,
     ) -> Result<()> {
-        objects::close_socket(&ws);
+        calls::close_socket(&ws);
         Ok(())
     }
 

@@ -15,12 +15,30 @@
 //! Bindings: `ZEGO_CALLBACK_SECRET` (any app; comma-separated for rotation) and/or
 //! `ZEGO_CALLBACK_SECRETS` (JSON, per app), `ZEGO_TOLERANCE_SECONDS` (default 300),
 //! `READ_TOKEN` and `PUBLIC_READS` (who reads), KV `LIVE_LIST`, Durable Objects `ROOMS`
-//! ([`room::Room`]), `NONCES` ([`nonces::Nonces`]) and `HUB` ([`hub::Hub`]).
+//! ([`room::Room`]), `NONCES` ([`guard::Nonces`]) and `HUB` ([`hub::Hub`]).
 //!
 //! The Worker itself only verifies and routes: the decisions are made by the objects, as
 //! drivers of [`crate::live`]; verification is [`crate::Receiver`]'s; every status is
 //! [`Error::status`]'s. Nothing here panics (a panic aborts the isolate): every failure
 //! becomes a JSON error response.
+//!
+//! | module     | what it knows                                                            |
+//! |------------|--------------------------------------------------------------------------|
+//! | `mod`      | the routes                                                               |
+//! | `callback` | the callback route: verify, claim, apply, answer                         |
+//! | `read`     | the read routes: lists from KV, a room from its object, subscriptions    |
+//! | `config`   | the bindings: secrets, window, read access, namespaces                   |
+//! | `guard`    | the replay guard: its scope, its shards, the `Nonces` object             |
+//! | `names`    | object names, and the canonical appid they are named by                  |
+//! | `room`     | the `Room` object: apply, read, subscribe                                |
+//! | `records`  | the `Room` object's tables                                               |
+//! | `outbox`   | when and how a `Room` sends its changes to KV and the hub                |
+//! | `hub`      | the `Hub` object: an app's records for its subscribers                   |
+//! | `frames`   | what subscribers receive                                                 |
+//! | `kv`       | the live list in Workers KV: keys, metadata, the store                   |
+//! | `sql`      | the objects' SQLite storage                                              |
+//! | `calls`    | the internal calls between the Worker and the objects                    |
+//! | `http`     | responses, CORS, the bounded body read, the bearer check                 |
 #![cfg_attr(
     not(test),
     deny(
@@ -33,25 +51,31 @@
 )]
 
 mod callback;
+mod calls;
 mod config;
 mod frames;
+mod guard;
 mod http;
 mod hub;
-mod layout;
-mod nonces;
-mod objects;
+mod kv;
+mod names;
 mod outbox;
 mod read;
+mod records;
 mod room;
-mod scope;
-mod store;
+mod sql;
 
-use ::worker::{event, Context, Env, Method, Request, Response};
+use ::worker::{event, Context, Date, Env, Method, Request, Response};
 use serde_json::json;
 
 use self::http::Extra;
 use self::read::{Feed, Listing};
 use crate::Error;
+
+/// The Worker's clock, Unix milliseconds: read here, at the edge, never in the core.
+pub(crate) fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
 
 /// The callback URL to configure in ZEGO's console.
 pub const CALLBACK_PATH: &str = "/zego/callback";

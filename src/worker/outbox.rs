@@ -1,11 +1,28 @@
-//! When a `Room` object sends its committed changes on: to KV (the list readers list) and to
-//! the app's `Hub` (the app-wide subscribers). Pure functions, tested natively.
+//! A `Room` object's outbox: how its committed changes reach KV (the list readers list) and
+//! the app's `Hub` (the app-wide subscribers), from the object's alarm. When to send is
+//! decided by pure functions ([`Progress`], [`next_attempt`], [`backoff_ms`]), tested
+//! natively; [`Outbox`] sends.
 //!
 //! Every record row carries the object's change counter at its last change (`version`), the
 //! version KV has (`kv_version`, written at `kv_at`) and the version the hub has
 //! (`hub_version`). A row is pending while either is behind. Only the latest version of a
 //! key is ever sent, so a burst of changes to one key is one write; one object owns the key
-//! and sends one batch at a time, so an older record never replaces a newer one.
+//! and sends one batch at a time, so an older record never replaces a newer one. A failed
+//! send is retried (1 s, 2 s, 4 s, ... up to a minute) until it lands: a committed change is
+//! never lost.
+
+use ::worker::{Env, Method, State};
+use futures_util::future::{join, join_all};
+use serde::Serialize;
+
+use super::calls;
+use super::config::{self, HUB_BINDING};
+use super::hub::{HubAck, HubChange, HubChanges};
+use super::kv::{self, Store};
+use super::names::{hub_name, Identity};
+use super::now_ms;
+use super::records::{PendingRow, Table};
+use crate::Error;
 
 /// Workers KV takes at most one write a second to a key.
 pub const KV_KEY_INTERVAL_MS: u64 = 1_000;
@@ -68,6 +85,175 @@ pub fn next_attempt(rows: &[Progress], now: u64, retry_at: Option<u64>) -> Optio
 pub fn backoff_ms(failures: u32) -> u64 {
     let doublings = failures.saturating_sub(1).min(16);
     (1_000u64 << doublings).min(MAX_BACKOFF_MS)
+}
+
+/// The most rows one send carries.
+const BATCH: u64 = 256;
+
+/// How often expired tombstones are deleted, in ms.
+const PRUNE_EVERY_MS: u64 = 60_000;
+
+/// The outbox's state, as a room's read shows it: what KV and the hub still lack, and what
+/// was sent.
+#[derive(Debug, Serialize)]
+pub struct Sync {
+    /// Records changed here that KV or the hub does not have yet.
+    pending: u64,
+    /// Writes to KV so far (one per changed record, bursts coalesced).
+    kv_writes: u64,
+    /// Failed attempts in a row (0 while KV and the hub take every change).
+    failures: u32,
+}
+
+/// A `Room` object's outbox: its tables, and where it sends.
+pub struct Outbox<'a> {
+    /// The object's state (its alarm).
+    pub state: &'a State,
+    /// Its bindings (KV, the hub).
+    pub env: &'a Env,
+    /// Its tables.
+    pub table: &'a Table<'a>,
+}
+
+impl Outbox<'_> {
+    /// Failed attempts in a row.
+    pub fn failures(&self) -> Result<u32, Error> {
+        Ok(u32::try_from(self.table.counter("failures")?).unwrap_or(u32::MAX))
+    }
+
+    /// What is pending and what was sent.
+    pub fn sync(&self) -> Result<Sync, Error> {
+        Ok(Sync {
+            pending: self.table.pending_count()?,
+            kv_writes: self.table.counter("kv_writes")?,
+            failures: self.failures()?,
+        })
+    }
+
+    /// Asks for the alarm at once, so that what was just committed is sent: not again while
+    /// an alarm asked for (`asked`) has not run yet, and not while sends are failing (the
+    /// retry already set, with its backoff, takes the change along).
+    pub async fn wake(&self, asked: &std::cell::Cell<bool>) -> Result<(), Error> {
+        if asked.get() || self.failures()? > 0 {
+            return Ok(());
+        }
+        self.set_alarm(0).await?;
+        asked.set(true);
+        Ok(())
+    }
+
+    async fn set_alarm(&self, offset_ms: i64) -> Result<(), Error> {
+        self.state
+            .storage()
+            .set_alarm(offset_ms)
+            .await
+            .map_err(|e| Error::Storage {
+                reason: format!("could not set the alarm: {e}"),
+            })
+    }
+
+    /// Sends what is pending to KV and to the hub (deleting, once a minute, tombstones that
+    /// expired and were sent everywhere), then sets the alarm for what is left.
+    pub async fn flush(
+        &self,
+        id: &Identity,
+        pruned_at: &std::cell::Cell<u64>,
+    ) -> Result<(), Error> {
+        let table = self.table;
+        let now = now_ms();
+        if now.saturating_sub(pruned_at.get()) >= PRUNE_EVERY_MS {
+            table.prune(now)?;
+            pruned_at.set(now);
+        }
+        let rows = table.pending(BATCH)?;
+        let kv_rows: Vec<&PendingRow> = rows.iter().filter(|r| r.progress.kv_due(now)).collect();
+        let hub_rows: Vec<&PendingRow> = rows.iter().filter(|r| r.progress.hub_pending()).collect();
+
+        let kv_sends = join_all(kv_rows.iter().map(|row| self.send_to_kv(&id.app, row, now)));
+        let hub_send = self.send_to_hub(&id.app, &hub_rows);
+        let (kv_results, hub_result) = join(kv_sends, hub_send).await;
+
+        // Others may have changed these rows meanwhile: only ever move forward.
+        let done = now_ms();
+        let mut failed = false;
+        let mut written = 0;
+        for (row, result) in kv_rows.iter().zip(kv_results) {
+            match result {
+                Ok(()) => {
+                    written += 1;
+                    table.sent_to_kv(&row.key, row.progress.version, done)?;
+                }
+                Err(e) => {
+                    failed = true;
+                    ::worker::console_error!("KV write of `{}` failed: {e}", row.key);
+                }
+            }
+        }
+        match hub_result {
+            Ok(()) => {
+                for row in &hub_rows {
+                    table.sent_to_hub(&row.key, row.progress.version)?;
+                }
+            }
+            Err(e) => {
+                failed = true;
+                ::worker::console_error!("sending to the hub failed: {e}");
+            }
+        }
+
+        if written > 0 {
+            let total = table.counter("kv_writes")?.saturating_add(written);
+            table.set_meta("kv_writes", &total.to_string())?;
+        }
+        let before = self.failures()?;
+        let failures = if failed { before.saturating_add(1) } else { 0 };
+        if failures != before {
+            table.set_meta("failures", &failures.to_string())?;
+        }
+        let pending = table.progress(BATCH)?;
+        let retry_at = failed.then(|| done + backoff_ms(failures));
+        if let Some(at) = next_attempt(&pending, done, retry_at) {
+            self.set_alarm(i64::try_from(at.saturating_sub(done)).unwrap_or(i64::MAX))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn send_to_kv(&self, app: &str, row: &PendingRow, now: u64) -> Result<(), Error> {
+        let store = Store::open(self.env)?;
+        // An absolute expiry, so that a late retry does not extend a tombstone's life; KV
+        // takes none sooner than a minute ahead.
+        let expiration = row
+            .expires_at
+            .map(|ms| (ms / 1000).max(now / 1000 + kv::MIN_TTL_SECONDS));
+        store
+            .put(&kv::kv_key(app, &row.key)?, &row.record()?, expiration)
+            .await
+    }
+
+    async fn send_to_hub(&self, app: &str, rows: &[&PendingRow]) -> Result<(), Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let changes = rows
+            .iter()
+            .map(|row| {
+                Ok(HubChange {
+                    key: row.key.clone(),
+                    version: row.progress.version,
+                    at: row.at,
+                    expires_at: row.expires_at,
+                    record: row.record()?,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let url = calls::url("/changes", &[("app", app)])?;
+        let (body, headers) = calls::json_body(&HubChanges { changes })?;
+        let req = calls::request(&url, Method::Post, Some(body), headers)?;
+        let hubs = config::namespace(self.env, HUB_BINDING)?;
+        calls::call::<HubAck>(&hubs, &hub_name(app), req).await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -9,12 +9,12 @@
 use ::worker::{Env, Method, Request, Response};
 use serde::Serialize;
 
+use super::calls;
 use super::config::{self, ReadAccess, Settings, HUB_BINDING, ROOMS_BINDING};
 use super::http::{bearer_matches, token_matches};
-use super::objects;
-use super::scope::{self, canonical_app, hub_name, Scope};
-use super::store::{Store, MAX_LIST_LIMIT};
-use crate::live::{LiveMix, LiveStream, MixRecord, StreamRecord};
+use super::kv::{self, Store, MAX_LIST_LIMIT};
+use super::names::{canonical_app, hub_name, object_name, Identity};
+use crate::live::{LiveMix, LiveStream, MixRecord, Scope, StreamRecord};
 use crate::Error;
 
 /// What a read route lists.
@@ -171,7 +171,7 @@ fn items<R, T: Clone>(records: Vec<(String, R)>, live: impl Fn(&R) -> Option<&T>
         .iter()
         .filter_map(|(key, record)| {
             Some(Item {
-                appid: scope::app_of_kv_key(key)?.to_owned(),
+                appid: kv::app_of_kv_key(key)?.to_owned(),
                 item: live(record)?.clone(),
             })
         })
@@ -192,7 +192,7 @@ pub async fn list(req: &Request, env: &Env, listing: Listing) -> Result<Page, Er
                 Some(_) => Some(required_app(query.appid, env)?),
                 None => query.appid,
             };
-            let prefix = scope::kv_stream_prefix(app.as_deref(), query.room_id.as_deref())?;
+            let prefix = kv::kv_stream_prefix(app.as_deref(), query.room_id.as_deref())?;
             let page = store.list(&prefix, query.cursor, query.limit).await?;
             let records = store.listed_all::<StreamRecord>(&page.keys).await?;
             Page::Streams {
@@ -201,7 +201,7 @@ pub async fn list(req: &Request, env: &Env, listing: Listing) -> Result<Page, Er
             }
         }
         Listing::Mixes => {
-            let prefix = scope::kv_mix_prefix(query.appid.as_deref());
+            let prefix = kv::kv_mix_prefix(query.appid.as_deref());
             let page = store.list(&prefix, query.cursor, query.limit).await?;
             let records = store.listed_all::<MixRecord>(&page.keys).await?;
             Page::Mixes {
@@ -239,16 +239,10 @@ pub async fn room_streams(
     let query = query_of(req)?;
     let scope = Scope::Room(room_of(room, &query)?);
     let app = required_app(query.appid, env)?;
-    let url = objects::url("/streams", &scope.params(&app))?;
-    let internal = objects::request(&url, Method::Get, None, ::worker::Headers::new())?;
-    objects::call(&rooms(env)?, &scope.object_name(&app), internal).await
-}
-
-fn rooms(env: &Env) -> Result<::worker::ObjectNamespace, Error> {
-    env.durable_object(ROOMS_BINDING)
-        .map_err(|e| Error::Storage {
-            reason: format!("the Durable Object binding `{ROOMS_BINDING}` is not available: {e}"),
-        })
+    let url = calls::url("/streams", &Identity::of(&app, &scope).params())?;
+    let internal = calls::request(&url, Method::Get, None, ::worker::Headers::new())?;
+    let rooms = config::namespace(env, ROOMS_BINDING)?;
+    calls::call(&rooms, &object_name(&app, &scope), internal).await
 }
 
 /// What a WebSocket subscribes to.
@@ -274,29 +268,22 @@ pub async fn subscribe(req: &Request, env: &Env, feed: &Feed) -> Result<Response
             let scope = Scope::Room(room_of(room.as_deref(), &query)?);
             let app = required_app(query.appid, env)?;
             (
-                rooms(env)?,
-                scope.object_name(&app),
-                objects::url("/subscribe", &scope.params(&app))?,
+                config::namespace(env, ROOMS_BINDING)?,
+                object_name(&app, &scope),
+                calls::url("/subscribe", &Identity::of(&app, &scope).params())?,
             )
         }
         Feed::App => {
             let app = required_app(query.appid, env)?;
-            let hub = env
-                .durable_object(HUB_BINDING)
-                .map_err(|e| Error::Storage {
-                    reason: format!(
-                        "the Durable Object binding `{HUB_BINDING}` is not available: {e}"
-                    ),
-                })?;
             (
-                hub,
+                config::namespace(env, HUB_BINDING)?,
                 hub_name(&app),
-                objects::url("/subscribe", &[("app", &app)])?,
+                calls::url("/subscribe", &[("app", &app)])?,
             )
         }
     };
-    let internal = objects::request(&url, Method::Get, None, req.headers().clone())?;
-    objects::send(&namespace, &name, internal).await
+    let internal = calls::request(&url, Method::Get, None, req.headers().clone())?;
+    calls::send(&namespace, &name, internal).await
 }
 
 #[cfg(test)]

@@ -1,20 +1,50 @@
-//! The replay guard's storage: a `Nonces` Durable Object per guard and shard holds the claims
-//! ([`crate::replay`] decides them), one synchronous SQL read and write each, so two requests
-//! with the same signed pair cannot both see it unclaimed.
+//! The replay guard in the Worker: which guard a callback's signature needs ([`Guard`]), the
+//! shard that holds its claim ([`nonces_name`]), and the `Nonces` Durable Object that holds
+//! claims, one synchronous SQL read and write each, so two requests with the same signed pair
+//! cannot both see it unclaimed. What a claim decides is [`crate::replay`]'s.
 //!
 //! The body is not signed, so whoever holds a captured `(timestamp, nonce, signature)` picks
-//! the body, its `room_id` included: a guard is at least app-wide, never per room, and spans
-//! every app its secret signs for ([`super::config::Guard`], sharded by the claim's digest,
-//! see [`super::scope::nonces_name`]).
+//! the body, its `room_id` and `appid` included: a guard is never per room, and spans every
+//! app its secret signs for.
 
 use std::cell::Cell;
 
 use ::worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 use serde::{Deserialize, Serialize};
 
-use super::objects::{self, now_ms, Sql};
+use sha1::{Digest, Sha1};
+
+use super::calls;
+use super::now_ms;
+use super::sql::{int, Sql};
 use crate::replay::{decide, Claim};
 use crate::Error;
+
+/// The scope of the replay guard a callback's signature needs: what its secret signs for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guard {
+    /// The secret signs for this app only: the app's own guard.
+    App(String),
+    /// The secret signs for several apps (or any): one guard across all of them, so that a
+    /// captured signature cannot be replayed into another app.
+    Shared,
+}
+
+/// How many `Nonces` objects share a guard's claims.
+pub const NONCE_SHARDS: u8 = 16;
+
+/// The name of the `Nonces` object that owns a claim ([`crate::replay::claim_key`]) in a
+/// guard: shards by the key's SHA-1, so that a sender cannot pick the shard by picking a
+/// room.
+pub fn nonces_name(guard: &Guard, key: &str) -> String {
+    let first = Sha1::digest(key.as_bytes()).iter().next().copied();
+    let shard = first.unwrap_or(0) % NONCE_SHARDS;
+    let scope = match guard {
+        Guard::App(app) => app.as_str(),
+        Guard::Shared => "*",
+    };
+    format!("{scope}:nonces:{shard}")
+}
 
 /// The request to claim a callback's signed pair.
 #[derive(Debug, Serialize, Deserialize)]
@@ -62,12 +92,12 @@ impl Nonces {
         sql.exec(
             "DELETE FROM nonces WHERE nonce IN \
              (SELECT nonce FROM nonces WHERE expires_at <= ? LIMIT ?)",
-            vec![objects::int(now), PRUNE_BATCH.into()],
+            vec![int(now), PRUNE_BATCH.into()],
         )?;
         let stored = sql
             .rows(
                 "SELECT digest FROM nonces WHERE nonce = ? AND expires_at > ?",
-                vec![req.key.clone().into(), objects::int(now)],
+                vec![req.key.clone().into(), int(now)],
             )?
             .first()
             .map(|row| row.text(0))
@@ -80,7 +110,7 @@ impl Nonces {
                 vec![
                     req.key.clone().into(),
                     req.digest.clone().into(),
-                    objects::int(expires),
+                    int(expires),
                 ],
             )?;
         }
@@ -97,9 +127,30 @@ impl DurableObject for Nonces {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let claimed = objects::json_of::<ClaimRequest>(&mut req)
+        let claimed = calls::json_of::<ClaimRequest>(&mut req)
             .await
             .and_then(|claim| self.claim(&claim));
-        objects::answer(claimed.map(|claim| ClaimResponse { claim }))
+        calls::answer(claimed.map(|claim| ClaimResponse { claim }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_shard_by_digest_within_the_guard() {
+        let app = Guard::App("1".into());
+        let a = nonces_name(&app, "1470820198:350176");
+        assert!(a.starts_with("1:nonces:"));
+        let shard: u8 = a.rsplit(':').next().unwrap().parse().unwrap();
+        assert!(shard < NONCE_SHARDS);
+        assert_eq!(a, nonces_name(&app, "1470820198:350176"));
+        let shards: std::collections::BTreeSet<String> = (0..200)
+            .map(|i| nonces_name(&app, &i.to_string()))
+            .collect();
+        assert_eq!(shards.len(), usize::from(NONCE_SHARDS));
+        // A shared secret's claims are one guard whatever app the body names.
+        assert!(nonces_name(&Guard::Shared, "1:n").starts_with("*:nonces:"));
     }
 }

@@ -1,132 +1,16 @@
-//! What the Durable Objects share: their SQLite storage with errors mapped to
-//! [`Error::Storage`], the internal calls between the Worker and the objects, and the clock.
+//! The internal calls between the Worker and its Durable Objects (requests by `fetch`, JSON
+//! bodies), and the objects' answers: the error table's status for a failure, and a
+//! non-2xx answer read back as a storage failure (the Worker answers 503, ZEGO retries).
 
-use ::worker::{
-    Date, Headers, Method, ObjectNamespace, Request, RequestInit, Response, SqlStorageValue, State,
-    Url,
-};
-use std::cell::Cell;
+use ::worker::{Headers, Method, ObjectNamespace, Request, RequestInit, Response, Url};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 use super::http::{self, Extra};
+use super::sql::storage;
 use crate::Error;
-
-/// The time, Unix milliseconds.
-pub fn now_ms() -> u64 {
-    Date::now().as_millis()
-}
-
-/// An integer for a SQL binding (every one here is far below 2^53: times, counters).
-pub fn int(n: u64) -> SqlStorageValue {
-    SqlStorageValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))
-}
-
-fn storage(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Storage {
-        reason: format!("{what}: {e}"),
-    }
-}
-
-/// An object's SQLite storage. Every call is synchronous: a read and the write that follows
-/// it, with no `await` between them, cannot be interleaved with another request.
-pub struct Sql {
-    sql: ::worker::SqlStorage,
-}
-
-impl Sql {
-    /// The storage of `state`'s object, its tables created on the instance's first use
-    /// (`ready` remembers that).
-    pub fn open(state: &State, ready: &Cell<bool>, schema: &[&str]) -> Result<Sql, Error> {
-        let sql = Sql {
-            sql: state.storage().sql(),
-        };
-        if !ready.get() {
-            sql.schema(schema)?;
-            ready.set(true);
-        }
-        Ok(sql)
-    }
-
-    /// Creates the tables and indexes if they do not exist.
-    pub fn schema(&self, statements: &[&str]) -> Result<(), Error> {
-        for statement in statements {
-            self.exec(statement, Vec::new())?;
-        }
-        Ok(())
-    }
-
-    /// Runs a statement.
-    pub fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<(), Error> {
-        self.sql
-            .exec(query, bindings)
-            .map(drop)
-            .map_err(|e| storage("SQL failed", e))
-    }
-
-    /// Runs a query and reads its rows, each a list of column values in the query's order
-    /// (read without a deserializer per row type: smaller code).
-    pub fn rows(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<Vec<Row>, Error> {
-        let cursor = self
-            .sql
-            .exec(query, bindings)
-            .map_err(|e| storage("SQL failed", e))?;
-        cursor
-            .raw()
-            .map(|row| {
-                row.map(|values| Row { values })
-                    .map_err(|e| storage("SQL failed", e))
-            })
-            .collect()
-    }
-}
-
-/// One row of a query, its columns by position.
-pub struct Row {
-    values: Vec<SqlStorageValue>,
-}
-
-impl Row {
-    fn column(&self, i: usize) -> Result<&SqlStorageValue, Error> {
-        self.values
-            .get(i)
-            .ok_or_else(|| storage("SQL failed", format!("no column {i}")))
-    }
-
-    /// A TEXT column.
-    pub fn text(&self, i: usize) -> Result<String, Error> {
-        match self.column(i)? {
-            SqlStorageValue::String(s) => Ok(s.clone()),
-            other => Err(storage(
-                "SQL failed",
-                format!("column {i} is {other:?}, not text"),
-            )),
-        }
-    }
-
-    /// An INTEGER column (never negative here); `None` for NULL.
-    pub fn opt_int(&self, i: usize) -> Result<Option<u64>, Error> {
-        match self.column(i)? {
-            SqlStorageValue::Null => Ok(None),
-            SqlStorageValue::Integer(n) => Ok(Some(u64::try_from(*n).unwrap_or(0))),
-            // Whole numbers below 2^53 only: times and counters.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            SqlStorageValue::Float(f) if f.fract() == 0.0 && *f >= 0.0 => Ok(Some(*f as u64)),
-            other => Err(storage(
-                "SQL failed",
-                format!("column {i} is {other:?}, not an integer"),
-            )),
-        }
-    }
-
-    /// An INTEGER column that is never NULL.
-    pub fn int(&self, i: usize) -> Result<u64, Error> {
-        self.opt_int(i)?
-            .ok_or_else(|| storage("SQL failed", format!("column {i} is NULL")))
-    }
-}
 
 /// An object's answer to a request its handler failed: the error with its status.
 pub fn finish(handled: Result<Response, Error>) -> ::worker::Result<Response> {
