@@ -10,17 +10,17 @@
 // Cases (each body at most 64 KiB, the Worker's limit, except the oversized one):
 //   normal       a signed stream_create (1.2 KB) of a new stream: verify, claim, apply
 //   tiny         an unsigned 13-byte body: what any request costs
-//   form-keys    an unsigned form of ~13,000 distinct keys (grouping repeats: once quadratic;
-//                refused after the 1,000th pair now)
-//   form-max     an unsigned form of 1,000 distinct 60-byte keys sharing a 56-byte prefix
-//                (the most pairs accepted, grouped by sorting)
-//   form-repeat  an unsigned form of one key repeated ~16,000 times
-//   json-keys    an unsigned JSON object of ~5,000 distinct members (refused after 1,000)
-//   json-max     unsigned JSON objects of 1,000 members each, keys sharing a long prefix,
+//   form-keys    an unsigned form of ~13,000 distinct keys (grouping repeats was quadratic;
+//                refused after the 256th pair now)
+//   form-max     an unsigned form of 256 distinct keys of ~250 bytes sharing a long prefix
+//                (the most pairs accepted: each key compared with every earlier one)
+//   form-repeat  an unsigned form of one key repeated ~16,000 times (refused after 256)
+//   json-keys    an unsigned JSON object of ~5,000 distinct members (refused after 256)
+//   json-max     unsigned JSON objects of 256 members each, keys sharing a long prefix,
 //                nested side by side to fill 64 KiB (each checked for repeated names)
 //   json-deep    an unsigned JSON value nested 127 deep, padded to 64 KiB
 //   json-string  an unsigned JSON object whose one string is 64 KiB of escapes
-//   oversized    a 1 MiB body without Content-Length (read to 1 MiB, then 413)
+//   oversized    a 200 KiB body without Content-Length (read to its end, then 413)
 // The ratio "x normal" is what the goal is about: within a few times a normal callback.
 import { parseArgs } from "node:util";
 
@@ -44,10 +44,10 @@ function formKeys() {
   return body;
 }
 const formRepeat = () => "k=1&".repeat(Math.floor(LIMIT / 4));
-const prefix = "p".repeat(56);
-const formMax = () => Array.from({ length: 1000 }, (_, i) => `${prefix}${i.toString(36).padStart(4, "0")}=`).join("&");
+const prefix = "p".repeat(246);
+const formMax = () => Array.from({ length: 256 }, (_, i) => `${prefix}${i.toString(36).padStart(4, "0")}=`).join("&");
 function jsonMax() {
-  const object = (j) => `"o${j}":{${Array.from({ length: 1000 }, (_, i) => `"${i.toString(36).padStart(4, "0")}${j}":0`).join(",")}}`;
+  const object = (j) => `"o${j}":{${Array.from({ length: 256 }, (_, i) => `"${prefix.slice(0, 40)}${i.toString(36).padStart(4, "0")}${j}":0`).join(",")}}`;
   const parts = [];
   let size = 2;
   for (let j = 0; ; j++) {
@@ -97,7 +97,7 @@ async function once(make) {
     let sent = 0;
     init.body = new ReadableStream({
       pull(controller) {
-        if (sent >= 1 << 20) controller.close();
+        if (sent >= 200 * 1024) controller.close();
         else {
           controller.enqueue(new Uint8Array(16 * 1024).fill(32));
           sent += 16 * 1024;

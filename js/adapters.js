@@ -98,7 +98,7 @@ function makeAdapters(api, rules) {
       // The store's own message may name hosts and addresses: kept as the cause, not answered.
       throw Object.assign(fail("the nonce store failed, so the callback was not handled (ZEGO retries it)", "storage_failed"), { cause: e });
     }
-    if (!rules.isDecision(claim)) throw fail(`the nonce store answered ${JSON.stringify(claim)}, not "new", "same" or "other"`, "storage_failed");
+    if (!rules.decisions.has(claim)) throw fail(`the nonce store answered ${JSON.stringify(claim)}, not "new", "same" or "other"`, "storage_failed");
     if (claim === "other") throw fail(`nonce \`${nonce}\` was already used with a different body`, "replayed_nonce");
   }
 

@@ -85,7 +85,6 @@ function rethrow(e) {
 // What the adapters (adapters.js) take from the core rather than restate: each error code's
 // status, and the replay guard's key, digest, lifetime and decision (src/replay.rs).
 function makeRules(raw) {
-  const statuses = new Map(JSON.parse(raw.errorTable()));
   const call = (f) => {
     try {
       return f();
@@ -96,13 +95,14 @@ function makeRules(raw) {
   return {
     /** A ZegoCallbackError with the status the core's error table gives `code`. */
     error(message, code, field) {
-      return new ZegoCallbackError(message, code, statuses.get(code) ?? 500, field);
+      return new ZegoCallbackError(message, code, raw.errorStatus(code), field);
     },
     claimKey: (timestamp, nonce) => call(() => raw.claimKey(String(timestamp), String(nonce))),
     bodyDigest: (bytes) => raw.bodyDigest(bytes),
     claimTtlSeconds: (toleranceSeconds) => raw.claimTtlSeconds(toleranceSeconds),
     decide: (storedDigest, digest) => raw.replayDecide(storedDigest ?? undefined, digest),
-    isDecision: (answer) => typeof answer === "string" && raw.replayIsDecision(answer),
+    // The three answers a store may give, as the rule itself names them.
+    decisions: new Set([raw.replayDecide(undefined, "a"), raw.replayDecide("a", "a"), raw.replayDecide("a", "b")]),
   };
 }
 

@@ -13,7 +13,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 /// The most members a JSON object, or pairs a form, may have. ZEGO's callbacks have a few
 /// dozen; the bound keeps what an unsigned request can make a receiver do before its
 /// signature is checked (finding repeated names) within a few normal callbacks.
-pub const MAX_MEMBERS: usize = 1000;
+pub const MAX_MEMBERS: usize = 256;
 
 /// How a body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,16 +104,12 @@ pub fn decode_json(body: &str) -> Result<Fields<'_>, Error> {
 
 pub(crate) mod json;
 
-/// Forms with more pairs than this group repeated keys by sorting, once all are read;
-/// smaller ones as each key is read (the same split as the JSON reader's repeated names).
-const SMALL_FORM: usize = 32;
-
 /// Parses `application/x-www-form-urlencoded` data: `+` is a space, `%XX` escapes are
 /// decoded, and the result must be UTF-8. A repeated key becomes an array.
 ///
-/// At most [`MAX_MEMBERS`] pairs. Linear in the body for ZEGO's forms, O(n log n) in the
-/// number of pairs beyond a few dozen: this runs before the signature is checked, so a
-/// large unsigned form costs what its size does, not its size squared.
+/// At most [`MAX_MEMBERS`] pairs: this runs before the signature is checked, and a repeated
+/// key is looked for among the earlier ones, so the bound keeps what a large unsigned form
+/// costs (at most 256 x 255 / 2 key comparisons) within a few normal callbacks.
 pub fn decode_form(body: &str) -> Result<Fields<'_>, Error> {
     let mut pairs: Vec<(Cow<'_, str>, Value<'_>)> = Vec::new();
     let mut count = 0;
@@ -130,17 +126,10 @@ pub fn decode_form(body: &str) -> Result<Fields<'_>, Error> {
         let (k, v) = part.split_once('=').unwrap_or((part, ""));
         let key = form_decode(k).ok_or_else(|| not_utf8(i))?;
         let value = Value::String(form_decode(v).ok_or_else(|| not_utf8(i))?);
-        if pairs.len() >= SMALL_FORM {
-            pairs.push((key, value));
-            continue;
-        }
         match pairs.iter_mut().find(|(name, _)| same_key(name, &key)) {
             Some((_, first)) => push_repeat(first, value),
             None => pairs.push((key, value)),
         }
-    }
-    if pairs.len() > SMALL_FORM {
-        pairs = group_repeats(pairs);
     }
     Ok(Fields::from_vec(pairs))
 }
@@ -156,39 +145,9 @@ fn push_repeat<'a>(held: &mut Value<'a>, value: Value<'a>) {
     }
 }
 
-/// Groups repeated keys of a large form: each key where it first appears, its values in
-/// order (the first [`SMALL_FORM`] pairs are already grouped and unique among themselves).
-#[cold]
-fn group_repeats<'a>(pairs: Vec<(Cow<'a, str>, Value<'a>)>) -> Vec<(Cow<'a, str>, Value<'a>)> {
-    let mut order: Vec<usize> = (0..pairs.len()).collect();
-    json::heap_sort_by(&mut order, |&a, &b| {
-        key_order(&pairs[a].0, &pairs[b].0).then(a.cmp(&b)).is_lt()
-    });
-    // For each pair, the position of its key's first occurrence.
-    let mut first = vec![0; pairs.len()];
-    for group in order.chunk_by(|&a, &b| same_key(&pairs[a].0, &pairs[b].0)) {
-        for &i in group {
-            first[i] = group[0];
-        }
-    }
-    // Where each first occurrence went in the result.
-    let mut slot = vec![0; pairs.len()];
-    let mut grouped: Vec<(Cow<'a, str>, Value<'a>)> = Vec::with_capacity(pairs.len());
-    for (i, (key, value)) in pairs.into_iter().enumerate() {
-        if first[i] == i {
-            slot[i] = grouped.len();
-            grouped.push((key, value));
-        } else if let Some((_, held)) = grouped.get_mut(slot[first[i]]) {
-            push_repeat(held, value);
-        }
-    }
-    grouped
-}
-
 #[cfg(test)]
 thread_local! {
-    /// Key comparisons made by form decoding, for the test that keeps it from growing with
-    /// the square of the number of pairs.
+    /// Key comparisons made by form decoding, for the test that bounds them.
     static KEY_COMPARISONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
@@ -196,12 +155,6 @@ fn same_key(a: &str, b: &str) -> bool {
     #[cfg(test)]
     KEY_COMPARISONS.with(|n| n.set(n.get() + 1));
     a == b
-}
-
-fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
-    #[cfg(test)]
-    KEY_COMPARISONS.with(|n| n.set(n.get() + 1));
-    a.cmp(b)
 }
 
 fn not_utf8(index: usize) -> Error {
@@ -280,7 +233,7 @@ mod tests {
         };
         assert_eq!(decode_json(&members(MAX_MEMBERS)).unwrap().len(), 1);
         let e = decode_json(&members(MAX_MEMBERS + 1)).unwrap_err();
-        assert!(e.to_string().contains("more than 1000 members"), "{e}");
+        assert!(e.to_string().contains("more than 256 members"), "{e}");
     }
 
     #[test]
@@ -317,16 +270,15 @@ mod tests {
     }
 
     #[test]
-    fn large_forms_group_repeats_like_small_ones() {
-        // Past SMALL_FORM pairs, grouping goes by sorting: the same result, in the same order.
-        let mut body: Vec<String> = (0..100).map(|i| format!("k{i}={i}")).collect();
-        body.extend(["k3=again", "k0=x", "k99=y", "k3=last"].map(str::to_owned));
+    fn repeats_group_in_first_seen_order_up_to_the_bound() {
+        let mut body: Vec<String> = (0..MAX_MEMBERS - 5).map(|i| format!("k{i}={i}")).collect();
+        body.extend(["k3=again", "k0=x", "k250=y", "k3=last"].map(str::to_owned));
         body.insert(50, "k7=mid".to_owned());
         let body = body.join("&");
         let f = decode_form(&body).unwrap();
-        assert_eq!(f.len(), 100);
+        assert_eq!(f.len(), MAX_MEMBERS - 5);
         let names: Vec<String> = f.iter().map(|(k, _)| k.to_owned()).collect();
-        let expected: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
+        let expected: Vec<String> = (0..MAX_MEMBERS - 5).map(|i| format!("k{i}")).collect();
         assert_eq!(names, expected);
         let strings = |items: &[&'static str]| -> Value<'static> {
             Value::Array(items.iter().map(|s| Value::String((*s).into())).collect())
@@ -334,28 +286,25 @@ mod tests {
         assert_eq!(f.get("k3"), Some(&strings(&["3", "again", "last"])));
         assert_eq!(f.get("k0"), Some(&strings(&["0", "x"])));
         assert_eq!(f.get("k7"), Some(&strings(&["7", "mid"])));
-        assert_eq!(f.get("k99"), Some(&strings(&["99", "y"])));
+        assert_eq!(f.get("k250"), Some(&strings(&["250", "y"])));
         assert_eq!(f.get("k5"), Some(&Value::String("5".into())));
     }
 
     #[test]
-    fn a_form_of_many_distinct_keys_is_decoded_without_comparing_every_pair() {
-        // As many distinct keys as are accepted: grouping each key against every earlier one
-        // made n^2/2 comparisons (~84 million for the 13,000 keys 64 KiB holds); sorting
-        // makes about 2n log n. Counted, not timed: the comparisons are what grew with the
-        // square.
-        let body: String = (0..MAX_MEMBERS).map(|i| format!("{i:x}&")).collect();
-        KEY_COMPARISONS.with(|n| n.set(0));
-        let f = decode_form(&body).unwrap();
-        assert_eq!(f.len(), MAX_MEMBERS);
-        let compared = KEY_COMPARISONS.with(|n| n.get());
-        assert!(compared < 30_000, "{compared} key comparisons");
-        // And one pair more is refused, however the 64 KiB are filled.
+    fn a_form_of_many_distinct_keys_is_refused_before_it_costs_much() {
+        // 64 KiB holds 13,000 distinct keys: grouping each key against every earlier one
+        // made ~84 million comparisons. Past the bound the form is refused, so the most a
+        // form costs is the bound's square. Counted, not timed.
         let many: String = (0..13_000).map(|i| format!("{i:x}&")).collect();
         assert!(many.len() <= DEFAULT_MAX_BODY_BYTES);
+        KEY_COMPARISONS.with(|n| n.set(0));
         let e = decode_form(&many).unwrap_err();
         assert_eq!(e.code(), "malformed_body");
-        assert!(e.to_string().contains("more than 1000 pairs"), "{e}");
+        assert!(e.to_string().contains("more than 256 pairs"), "{e}");
+        let worst: String = (0..MAX_MEMBERS).map(|i| format!("{i:x}&")).collect();
+        assert_eq!(decode_form(&worst).unwrap().len(), MAX_MEMBERS);
+        let compared = KEY_COMPARISONS.with(|n| n.get());
+        assert!(compared <= 2 * 256 * 255 / 2, "{compared} key comparisons");
     }
 
     #[test]

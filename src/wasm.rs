@@ -11,7 +11,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::body::json::Flat;
-use crate::replay::{self, Claim};
+use crate::replay;
 use crate::{body, event, live, signature, spans, Callback, Codec, Error, Receiver};
 
 /// The JSON of an error, as thrown to JS: code, status, message and field.
@@ -278,10 +278,10 @@ pub fn invalid_option(name: &str, reason: &str) -> JsValue {
     })
 }
 
-/// The error table, as JSON: `[[code, status], ...]`.
-#[wasm_bindgen(js_name = errorTable)]
-pub fn error_table() -> String {
-    to_json(&crate::ERROR_TABLE)
+/// The status the error table gives `code` (500 for a code not in it).
+#[wasm_bindgen(js_name = errorStatus)]
+pub fn error_status(code: &str) -> u16 {
+    crate::status_of(code).unwrap_or(500)
 }
 
 /// The replay guard's decision from the digest stored under a claim's key (if any).
@@ -290,12 +290,6 @@ pub fn replay_decide(stored: Option<String>, digest: &str) -> String {
     replay::decide(stored.as_deref(), digest)
         .as_str()
         .to_owned()
-}
-
-/// Whether a nonce store's answer is one of the guard's decisions.
-#[wasm_bindgen(js_name = replayIsDecision)]
-pub fn replay_is_decision(answer: &str) -> bool {
-    Claim::from_name(answer).is_some()
 }
 
 /// How long a claim is kept for a timestamp window of `tolerance_seconds`.

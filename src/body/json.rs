@@ -670,35 +670,32 @@ fn check_unique(members: &[(Cow<'_, str>, Value<'_>)], at: usize) -> Result<()> 
     }
 }
 
-/// Sorts in O(n log n) by `less` without the standard sort's code (a few kilobytes of wasm,
-/// for checks that only large bodies need). Not stable: callers that need ties kept in order
-/// break them themselves.
-pub(crate) fn heap_sort_by<T>(items: &mut [T], less: impl Fn(&T, &T) -> bool) {
-    let sift_down = |items: &mut [T], mut root: usize, end: usize| loop {
-        let mut child = 2 * root + 1;
-        if child >= end {
-            return;
-        }
-        if child + 1 < end && less(&items[child], &items[child + 1]) {
-            child += 1;
-        }
-        if !less(&items[root], &items[child]) {
-            return;
-        }
-        items.swap(root, child);
-        root = child;
-    };
-    for start in (0..items.len() / 2).rev() {
-        sift_down(items, start, items.len());
-    }
-    for end in (1..items.len()).rev() {
-        items.swap(0, end);
-        sift_down(items, 0, end);
-    }
-}
-
+/// Sorts in O(n log n) without the standard sort's code (a few kilobytes of wasm, for a
+/// check that only large objects need).
 fn heap_sort(names: &mut [&str]) {
-    heap_sort_by(names, |a, b| a < b);
+    fn sift_down(names: &mut [&str], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && names[child] < names[child + 1] {
+                child += 1;
+            }
+            if names[root] >= names[child] {
+                return;
+            }
+            names.swap(root, child);
+            root = child;
+        }
+    }
+    for start in (0..names.len() / 2).rev() {
+        sift_down(names, start, names.len());
+    }
+    for end in (1..names.len()).rev() {
+        names.swap(0, end);
+        sift_down(names, 0, end);
+    }
 }
 
 #[cfg(any(feature = "wasm", test))]
