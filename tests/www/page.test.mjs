@@ -228,10 +228,26 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
     assert.match(inOrder[0], /room-9\tsolo/);
     assert.doesNotMatch(inOrder[0], /guest/);
     assert.match(inOrder[1], /1:mix-b/);
-    // Step by step: the first callback writes one key.
-    await page.click("#replay-step");
-    assert.match(await page.locator("#replay-steps .step-log").textContent(), /wrote s:room-7:host/);
+    // Step walks the shuffled delivery shown beside it, and its tables have Play's columns.
+    const order = (await page.locator('#replay-result [data-run="shuffled"] .order').textContent()).match(/\d+/g).map(Number);
+    assert.ok(order.length > 12, "some delivered twice");
+    assert.notDeepEqual(order.slice(0, 3), [1, 2, 3]);
+    for (let i = 0; i < 3; i++) await page.click("#replay-step");
+    const stepped = await page.locator("#replay-steps .step-log > li").allTextContents();
+    assert.deepEqual(stepped.map((line) => Number(line.match(/^#(\d+) /)?.[1])), order.slice(0, 3));
+    assert.match(await page.locator("#replay-steps h3").textContent(), /shuffled \(seed 7, with duplicates\): 3 of \d+ delivered/);
+    assert.equal(await page.locator("#replay-items > li.current").count(), 1);
     await shot("07-replay", page.locator("#replay"));
+    for (let i = 3; i < order.length; i++) await page.click("#replay-step");
+    const columns = (where) => page.locator(`${where} table`, { hasText: "Live streams" }).locator("th").allTextContents();
+    assert.deepEqual(await columns("#replay-steps"), await columns('#replay-result [data-run="in-order"]'));
+    assert.equal(await page.locator("#replay-steps table", { hasText: "Live streams" }).locator("tbody").innerText(), inOrder[0], "stepped to the end: the in-order list");
+    // In order, on demand; another order starts the steps again.
+    await page.selectOption("#replay-step-order", "in-order");
+    assert.equal(await page.locator("#replay-steps .step-log").count(), 0);
+    await page.click("#replay-step");
+    assert.match(await page.locator("#replay-steps .step-log").textContent(), /^#1 stream_create room-7\/host .* wrote s:room-7:host/);
+    await page.selectOption("#replay-step-order", "shuffled");
   });
 
   await t.test("live: the Worker's list and timeline follow its callbacks, pushed; refusals explained", async () => {
