@@ -1,7 +1,8 @@
 // The CLI (pkg/bin/zego-callback.mjs) as a terminal runs it: real processes, real files,
-// standard input, exit codes, and `send` against a real server on 127.0.0.1.
+// standard input, exit codes, `npx zego-callback` in this checkout, and `send` against a real
+// server on 127.0.0.1.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -80,6 +81,22 @@ describe("sign and verify", () => {
       assert.match(help.stdout, new RegExp(`^zego-callback ${command} `));
     }
     assert.match((await cli(["--help"])).stdout, /Exit codes/);
+  });
+});
+
+describe("npx zego-callback in this checkout", () => {
+  // scripts/build-pkg.mjs links the bin into node_modules/.bin, as npm does for an installed
+  // package (tests/node/package.test.mjs runs it from a project that installed the tarball).
+  const npx = (cwd, args) =>
+    new Promise((resolve) => execFile("npx", ["--no-install", "zego-callback", ...args], { cwd, encoding: "utf8" }, (error, stdout, stderr) => resolve({ code: error?.code ?? 0, stdout, stderr })));
+
+  test("runs the built CLI from the repository's root and from a folder in it", async () => {
+    const version = (await cli(["--version"])).stdout.trim();
+    for (const cwd of [root, join(root, "www")]) {
+      const res = await npx(cwd, ["--version"]);
+      assert.equal(res.code, 0, `${cwd}: ${res.stderr}`);
+      assert.equal(res.stdout.trim(), version);
+    }
   });
 });
 
