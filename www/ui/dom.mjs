@@ -88,7 +88,7 @@ export function watchScroll(wrap) {
 }
 
 /** The line over a table that says it is wider than the screen. */
-export const scrollHint = () => h("p", { class: "scroll-hint", "aria-hidden": "true" }, "wider than the screen: scroll sideways for more columns →");
+const scrollHint = () => h("p", { class: "scroll-hint", "aria-hidden": "true" }, "scroll sideways for more columns →");
 
 /** A table in a horizontally scrolling wrapper: `columns` are `{ label, cell(row) }`. */
 export function table(columns, rows, { caption, rowAttrs } = {}) {
