@@ -157,20 +157,21 @@ function paint(chart, line, now) {
 }
 
 /**
- * Brings the timeline to `now` in the chosen window. The drawn bars are moved in place (open
- * bars grow, the axis moves on), so that a bar being pointed at keeps its tooltip; the chart
- * is redrawn only when other bars are to be drawn. Labels and ticks are placed for the track's
- * measured width, measured again after a redraw. Returns the line drawn.
+ * Brings the timeline to `now` in the chosen window (`choice`: "auto" or an id of WINDOWS).
+ * The drawn bars are moved in place (open bars grow, the axis moves on), so that a bar being
+ * pointed at keeps its tooltip; the chart is redrawn only when other bars are to be drawn.
+ * Labels and ticks are placed for the track's measured width, measured again after a redraw.
+ * Returns the line drawn.
  */
-function advanceTimeline(chart, feed, now, window) {
+function advanceTimeline(chart, feed, now, choice) {
   let px = measure(chart);
-  let line = timeline(feed, now, px ? { window, px } : { window });
+  let line = timeline(feed, now, px ? { window: choice, px } : { window: choice });
   if (!paint(chart, line, now)) {
     fill(chart, drawTimeline(line, now));
     const measured = measure(chart);
     if (measured && (!px || measured.track !== px.track || measured.char !== px.char)) {
       px = measured;
-      line = timeline(feed, now, { window, px });
+      line = timeline(feed, now, { window: choice, px });
       if (!paint(chart, line, now)) fill(chart, drawTimeline(line, now));
     }
   }
