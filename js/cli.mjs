@@ -22,7 +22,7 @@ Usage:
   zego-callback verify <file|->   check a body's signature and window, print every field typed
   zego-callback sign [<file|->]   print a body signed now (or as --timestamp/--nonce say)
   zego-callback send <url> <file...> | --fixtures
-                                  sign and POST callbacks to an endpoint, print each answer
+                                  sign and POST callbacks to an endpoint, print what it did with each
   zego-callback <command> --help  the options of a command
 
 The secret comes from --secret, else ZEGO_CALLBACK_SECRET (comma-separated: several).
@@ -52,18 +52,23 @@ Options:
   send: `zego-callback send <url> [<file>...] [options]
 
 Signs each body now (fresh timestamp and nonce) and POSTs it to <url>, like ZEGO's servers,
-then prints each answer. Only the bodies' fields other than timestamp, nonce and signature
-are kept.
+then prints one line per callback: what it was, and what the endpoint did with it (applied
+and what changed, a duplicate, accepted, or refused and why). Only the bodies' fields other
+than timestamp, nonce and signature are kept. Files go in the order given, then --fixtures.
 
 Options:
-  --fixtures            send ZEGO's documented examples (stream_create, stream_close,
-                        room_close, mix_stop) as well as any files
+  --fixtures            send ZEGO's documented examples too, in the order a room lives:
+                        stream_create, stream_close, mix_stop, room_close
   --secret <s>          the secret to sign with; default $ZEGO_CALLBACK_SECRET
   --shuffle             send in a random order (as ZEGO's retries can arrive)
   --duplicates <n>      also send n of the bodies again, unchanged (ZEGO's retries)
   --seed <n>            the seed of --shuffle and --duplicates, to repeat a run
   --timeout <secs>      per request (default 10)
-Exit code 0 when every answer is 2xx, 1 otherwise, 3 when a request could not be made.`,
+  --json                print the run as JSON: each callback, its status and answer
+Exit code 0 when every answer is 2xx, 1 otherwise, 3 when a request could not be made.
+
+Example, against the Worker scripts/run.sh starts (its development secret):
+  zego-callback send http://127.0.0.1:8787/zego/callback --fixtures --secret zego-dev-secret`,
 };
 
 class Usage extends Error {}
@@ -167,7 +172,19 @@ function fixture(event) {
   }
 }
 
-const fixtureNames = () => readdirSync(FIXTURES).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
+/**
+ * The order a room lives, for sending ZEGO's examples: the room and its users come, streams
+ * start and a mix of them runs, then the mix stops, streams close and the room closes.
+ * Events not listed here go last, by name.
+ */
+const LIFECYCLE = ["room_create", "room_login", "stream_create", "mix_start", "stream_close", "mix_stop", "room_logout", "room_close"];
+const lifecycleRank = (name) => (LIFECYCLE.includes(name) ? LIFECYCLE.indexOf(name) : LIFECYCLE.length);
+
+const fixtureNames = () =>
+  readdirSync(FIXTURES)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.slice(0, -5))
+    .sort((a, b) => lifecycleRank(a) - lifecycleRank(b) || (a < b ? -1 : a > b ? 1 : 0));
 
 function sign(args, out) {
   const { values, positionals } = options(args, {
@@ -197,6 +214,67 @@ function rng(seed) {
   };
 }
 
+/** A callback in a few words, from its typed fields: which event, of what. */
+function describe(cb) {
+  if (!cb) return "a body that does not parse";
+  const session = cb.room_session_id ? `, session ${cb.room_session_id}` : "";
+  switch (cb.event) {
+    case "stream_create":
+    case "stream_close":
+      return `${cb.event} ${cb.room_id}/${cb.stream_id} seq ${cb.stream_seq}${session}`;
+    case "mix_start":
+    case "mix_stop":
+      return `${cb.event} ${cb.task_id} seq ${cb.seq}`;
+    default:
+      if (!cb.known) return `${cb.event} (not a documented event)`;
+      return `${cb.event}${cb.room_id ? ` ${cb.room_id}` : ""}${session}`;
+  }
+}
+
+/** What to check when an endpoint refuses a callback with this code. */
+const HINTS = {
+  invalid_signature: "the endpoint's secret is another one: check --secret or ZEGO_CALLBACK_SECRET",
+  timestamp_out_of_window: "the endpoint's clock and this one differ by more than its window",
+  unknown_app: "the endpoint has no secret for this appid",
+  replayed_nonce: "this nonce came before with another body",
+};
+
+const short = (text) => (text.length > 300 ? `${text.slice(0, 300)}…` : text);
+
+/**
+ * What the endpoint did, from its answer: the Worker answers {"ok","event","appid",
+ * "duplicate","written"}, ZegoCallbacks' adapters {"ok":true,"event"}, and every refusal
+ * {"error":{"code","message","field"}}. `listed` says whether the event concerns the live
+ * list at all (live.plan). Returns `{ outcome, text, changed }`; outcome is "applied",
+ * "duplicate", "accepted" or "refused"; changed, whether the Worker wrote to its list. A hint
+ * for a refusal is given once per code (`hinted`).
+ */
+function outcomeOf(status, text, { listed, hinted = new Set() }) {
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  const ok = status >= 200 && status < 300;
+  if (!ok) {
+    const error = json?.error;
+    if (!error?.code) return { outcome: "refused", text: `refused${text ? `: ${short(text)}` : ""}` };
+    const field = error.field ? ` (field ${error.field})` : "";
+    const hint = HINTS[error.code] && !hinted.has(error.code) ? `; ${HINTS[error.code]}` : "";
+    hinted.add(error.code);
+    return { outcome: "refused", text: `refused, ${error.code}: ${error.message}${field}${hint}` };
+  }
+  if (json && typeof json.duplicate === "boolean") {
+    if (json.duplicate) return { outcome: "duplicate", text: "duplicate: applied before, nothing left to change" };
+    if (json.written?.length) return { outcome: "applied", text: `applied, changed ${json.written.join(", ")}`, changed: true };
+    if (!listed) return { outcome: "applied", text: "applied, nothing to change: not a live-list event" };
+    return { outcome: "applied", text: "applied, no change: the live list already holds this or something later" };
+  }
+  if (json?.ok === true) return { outcome: "accepted", text: "accepted by the endpoint's handlers" };
+  return { outcome: "accepted", text: `accepted${text ? `: ${short(text)}` : ""}` };
+}
+
 async function send(args, out) {
   const { values, positionals } = options(args, {
     secret: { type: "string" },
@@ -205,6 +283,7 @@ async function send(args, out) {
     duplicates: { type: "string" },
     seed: { type: "string" },
     timeout: { type: "string" },
+    json: { type: "boolean" },
   });
   if (values.help) return out(HELP.send), 0;
   const [url, ...files] = positionals;
@@ -223,38 +302,82 @@ async function send(args, out) {
   const duplicates = integer("duplicates", values.duplicates) ?? 0;
   const timeoutMs = (integer("timeout", values.timeout) ?? 10) * 1000;
 
-  const sources = [...files.map((f) => ({ name: f, text: readBody(f).trim() })), ...(values.fixtures ? fixtureNames().map((n) => ({ name: n, text: fixture(n).trim() })) : [])];
-  const bodies = sources.map((s) => ({ name: s.name, text: api.signCallback(s.text, { secret }) }));
+  const sources = [
+    ...files.map((f) => ({ source: f, text: readBody(f).trim() })),
+    ...(values.fixtures ? fixtureNames().map((n) => ({ source: null, text: fixture(n).trim() })) : []),
+  ];
+  const bodies = sources.map((s, i) => {
+    const text = api.signCallback(s.text, { secret });
+    let cb = null;
+    try {
+      cb = api.parse(text, contentTypeOf(text));
+    } catch (e) {
+      if (!(e instanceof api.ZegoCallbackError)) throw e;
+    }
+    return { body: i, source: s.source, text, cb, listed: cb ? Boolean(api.live.plan(cb)) : false };
+  });
   let queue = [...bodies];
-  for (let i = 0; i < duplicates && bodies.length; i++) {
-    const again = bodies[Math.floor(random() * bodies.length)];
-    queue.push({ ...again, name: `${again.name} (again)` });
-  }
+  for (let i = 0; i < duplicates && bodies.length; i++) queue.push(bodies[Math.floor(random() * bodies.length)]);
   if (values.shuffle) {
     for (let i = queue.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [queue[i], queue[j]] = [queue[j], queue[i]];
     }
   }
-  if (values.shuffle || duplicates) out(`seed ${seed}`);
-  let refused = 0;
-  for (const { name, text } of queue) {
+
+  const order = values.shuffle ? `shuffled (seed ${seed}; --seed ${seed} repeats this run)` : files.length ? "in the order given" : "in the order a room lives";
+  const again = duplicates ? `, ${duplicates} of them sent again as ZEGO's retries${values.shuffle ? "" : ` (seed ${seed})`}` : "";
+  if (!values.json) out(`Sending ${queue.length} callbacks to ${target} ${order}${again}:`);
+  const results = [];
+  const firstSent = new Map(); // body -> its line number
+  const hinted = new Set();
+  for (const item of queue) {
+    const n = results.length + 1;
+    const retryOf = firstSent.get(item.body) ?? null;
+    if (retryOf === null) firstSent.set(item.body, n);
     let res;
     try {
       res = await fetch(target, {
         method: "POST",
-        headers: { "content-type": contentTypeOf(text) },
-        body: text,
+        headers: { "content-type": contentTypeOf(item.text) },
+        body: item.text,
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
       throw new Io(`POST ${target} failed: ${e.cause?.message ?? e.message}`);
     }
     const answer = (await res.text()).trim();
-    if (!res.ok) refused++;
-    out(`${res.status} ${name}: ${answer.length > 300 ? `${answer.slice(0, 300)}…` : answer}`);
+    const { outcome, text, changed = false } = outcomeOf(res.status, answer, { listed: item.listed, hinted });
+    results.push({ n, source: item.source, event: item.cb?.event ?? null, callback: describe(item.cb), retry_of: retryOf, status: res.status, outcome, changed, answer });
+    if (!values.json) {
+      const from = item.source ? `${item.source}: ` : "";
+      const retry = retryOf === null ? "" : ` (retry of ${retryOf})`;
+      out(`${String(n).padStart(String(queue.length).length)}. ${from}${describe(item.cb)}${retry} → ${res.status} ${text}`);
+    }
   }
-  out(`${queue.length - refused} of ${queue.length} accepted`);
+  const count = (o) => results.filter((r) => r.outcome === o).length;
+  const refused = count("refused");
+  if (values.json) {
+    const answers = results.map((r) => {
+      let answer = r.answer;
+      try {
+        answer = JSON.parse(r.answer);
+      } catch {
+        // kept as text
+      }
+      return { ...r, answer };
+    });
+    out(JSON.stringify({ url: String(target), seed: values.shuffle || duplicates ? seed : null, sent: results.length, refused, results: answers }, null, 2));
+  } else {
+    const parts = [];
+    const changed = results.filter((r) => r.changed).length;
+    if (changed) parts.push(`${changed} changed the live list`);
+    if (count("applied") - changed) parts.push(`${count("applied") - changed} changed nothing`);
+    if (count("duplicate")) parts.push(`${count("duplicate")} duplicate${count("duplicate") === 1 ? "" : "s"}`);
+    if (count("accepted")) parts.push(`${count("accepted")} accepted by handlers`);
+    if (refused) parts.push(`${refused} refused`);
+    out(`${results.length - refused} of ${results.length} accepted${parts.length ? `: ${parts.join(", ")}` : ""}.`);
+  }
   return refused ? 1 : 0;
 }
 

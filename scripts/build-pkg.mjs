@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { transformSync } from "esbuild";
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildersSource } from "./builders.mjs";
@@ -193,5 +193,14 @@ for (const file of ["index.cjs", "index.browser.mjs", "index.workerd.mjs", "web/
 const link = join(root, "node_modules", "zego-callback");
 rmSync(link, { recursive: true, force: true });
 symlinkSync(pkg, link, "dir");
+// ...and `npx zego-callback` runs the CLI in this checkout as in a project that installed the
+// package: npx looks in node_modules/.bin, where npm links a dependency's bin, and this
+// package is none of the workspace's dependencies (it is built here).
+const bin = join(pkg, "bin", "zego-callback.mjs");
+chmodSync(bin, 0o755);
+const binLink = join(root, "node_modules", ".bin", "zego-callback");
+mkdirSync(dirname(binLink), { recursive: true });
+rmSync(binLink, { force: true });
+symlinkSync(join("..", "zego-callback", "bin", "zego-callback.mjs"), binLink);
 
 console.log(`pkg/ built: zego-callback ${version}`);

@@ -1,9 +1,10 @@
 // The CLI (pkg/bin/zego-callback.mjs) as a terminal runs it: real processes, real files,
-// standard input, exit codes, and `send` against a real server on 127.0.0.1.
+// standard input, exit codes, `npx zego-callback` in this checkout, and `send` against a real
+// server on 127.0.0.1 (ZegoCallbacks' middleware) and against the built Worker.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -83,7 +84,32 @@ describe("sign and verify", () => {
   });
 });
 
-describe("send", () => {
+describe("npx zego-callback in this checkout", () => {
+  // scripts/build-pkg.mjs links the bin into node_modules/.bin, as npm does for an installed
+  // package (tests/node/package.test.mjs runs it from a project that installed the tarball).
+  const npx = (cwd, args) =>
+    new Promise((resolve) => execFile("npx", ["--no-install", "zego-callback", ...args], { cwd, encoding: "utf8" }, (error, stdout, stderr) => resolve({ code: error?.code ?? 0, stdout, stderr })));
+
+  test("runs the built CLI from the repository's root and from a folder in it", async () => {
+    const version = (await cli(["--version"])).stdout.trim();
+    for (const cwd of [root, join(root, "www")]) {
+      const res = await npx(cwd, ["--version"]);
+      assert.equal(res.code, 0, `${cwd}: ${res.stderr}`);
+      assert.equal(res.stdout.trim(), version);
+    }
+    assert.match((await npx(root, ["send", "--help"])).stdout, /--fixtures .* in the order a room lives/s);
+  });
+});
+
+/** The numbered lines of a send: `[text before the arrow, status, what happened]`. */
+const sendLines = (stdout) =>
+  stdout
+    .split("\n")
+    .map((line) => line.match(/^ *\d+\. (.*) → (\d{3}) (.*)$/))
+    .filter(Boolean)
+    .map((m) => m.slice(1));
+
+describe("send to ZegoCallbacks' middleware", () => {
   let server;
   let url;
   const seen = [];
@@ -95,31 +121,101 @@ describe("send", () => {
   });
   after(() => server.close());
 
-  test("--fixtures: ZEGO's documented examples, signed now, all accepted", async () => {
+  test("--fixtures: ZEGO's documented examples, signed now, in the order a room lives, one line each", async () => {
     seen.length = 0;
     const res = await cli(["send", url, "--fixtures", "--secret", SECRET]);
     assert.equal(res.code, 0, res.stdout + res.stderr);
-    assert.match(res.stdout, /4 of 4 accepted/);
-    assert.deepEqual(seen.sort(), ["mix_stop", "room_close", "stream_close", "stream_create"]);
+    assert.deepEqual(seen, ["stream_create", "stream_close", "mix_stop", "room_close"]);
+    assert.match(res.stdout, /^Sending 4 callbacks to .* in the order a room lives:$/m);
+    assert.deepEqual(sendLines(res.stdout), [
+      ["stream_create room1/stream_id seq 1, session 1234567", "200", "accepted by the endpoint's handlers"],
+      ["stream_close room1/stream_id seq 700, session 123456789", "200", "accepted by the endpoint's handlers"],
+      ["mix_stop 111111:1111 seq 1234", "200", "accepted by the endpoint's handlers"],
+      ["room_close rid_1242649, session 858012925204410400", "200", "accepted by the endpoint's handlers"],
+    ]);
+    assert.match(res.stdout, /^4 of 4 accepted: 4 accepted by handlers\.$/m);
   });
 
-  test("--shuffle --duplicates: the same bodies again are retries, accepted; the seed repeats a run", async () => {
+  test("--shuffle --duplicates: a retry says which line it repeats; the seed repeats a run", async () => {
     const file = join(dir, "mine.json");
     writeFileSync(file, JSON.stringify({ event: "mix_stop", appid: "1", task_id: "from-file", seq: "3" }));
-    const res = await cli(["send", url, file, "--fixtures", "--shuffle", "--duplicates", "3", "--seed", "11"], { env: { ZEGO_CALLBACK_SECRET: SECRET } });
+    const args = ["send", url, file, "--fixtures", "--shuffle", "--duplicates", "3", "--seed", "11"];
+    const res = await cli(args, { env: { ZEGO_CALLBACK_SECRET: SECRET } });
     assert.equal(res.code, 0, res.stdout + res.stderr);
-    assert.match(res.stdout, /^seed 11$/m);
-    assert.match(res.stdout, /8 of 8 accepted/);
-    assert.equal((res.stdout.match(/\(again\)/g) ?? []).length, 3);
+    assert.match(res.stdout, /shuffled \(seed 11; --seed 11 repeats this run\), 3 of them sent again as ZEGO's retries/);
+    const lines = sendLines(res.stdout);
+    assert.equal(lines.length, 8);
+    assert.ok(lines.some(([what]) => what.startsWith(`${file}: mix_stop from-file seq 3`)), "a file's line names it");
+    const retries = lines.map(([what], i) => [i + 1, what.match(/^(.*) \(retry of (\d+)\)$/)]).filter(([, m]) => m);
+    assert.equal(retries.length, 3);
+    for (const [n, [, what, of]] of retries) {
+      assert.ok(Number(of) < n, "a retry comes after the first sending");
+      assert.equal(lines[Number(of) - 1][0], what, "and repeats that callback");
+    }
+    assert.match(res.stdout, /^8 of 8 accepted/m);
+    const again = await cli(args, { env: { ZEGO_CALLBACK_SECRET: SECRET } });
+    assert.deepEqual(sendLines(again.stdout).map(([what]) => what), lines.map(([what]) => what), "the same seed, the same run");
   });
 
-  test("a refusal exits 1, an unreachable endpoint 3", async () => {
+  test("a refusal says why and exits 1, an unreachable endpoint 3", async () => {
     const refused = await cli(["send", url, "--fixtures", "--secret", "not-it"]);
     assert.equal(refused.code, 1);
-    assert.match(refused.stdout, /^401 /m);
-    assert.match(refused.stdout, /0 of 4 accepted/);
+    const lines = sendLines(refused.stdout);
+    assert.equal(lines.length, 4);
+    assert.ok(lines.every(([, status, what]) => status === "401" && what.startsWith("refused, invalid_signature: ")), refused.stdout);
+    assert.match(lines[0][2], /check --secret/, "what to check, once");
+    assert.doesNotMatch(lines[1][2], /check --secret/);
+    assert.match(refused.stdout, /^0 of 4 accepted: 4 refused\.$/m);
     const down = await cli(["send", "http://127.0.0.1:9/zego/callback", "--fixtures", "--secret", SECRET]);
     assert.equal(down.code, 3);
     assert.match(down.stderr, /failed/);
+  });
+});
+
+const built = existsSync(join(root, "build", "index_bg.wasm"));
+
+describe("send to the built Worker", { skip: built ? false : "build/ is missing (bash scripts/build-worker.sh)" }, () => {
+  let worker;
+  let url;
+  before(async () => {
+    const { startWorker } = await import("../worker/harness.mjs");
+    worker = await startWorker({ port: 0, bindings: { ZEGO_CALLBACK_SECRET: "zego-dev-secret", READ_TOKEN: "t" } });
+    url = new URL("/zego/callback", worker.url).href;
+  });
+  after(() => worker?.dispose());
+
+  test("each line says what the Worker did: applied and what changed, no change, a duplicate", async () => {
+    const res = await cli(["send", url, "--fixtures", "--secret", "zego-dev-secret"]);
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    assert.deepEqual(sendLines(res.stdout), [
+      ["stream_create room1/stream_id seq 1, session 1234567", "200", "applied, changed s:room1:stream_id"],
+      // ZEGO's stream_close example is of another, earlier session: nothing to close.
+      ["stream_close room1/stream_id seq 700, session 123456789", "200", "applied, no change: the live list already holds this or something later"],
+      ["mix_stop 111111:1111 seq 1234", "200", "applied, changed m:111111%3A1111"],
+      ["room_close rid_1242649, session 858012925204410400", "200", "applied, changed r:rid_1242649:858012925204410400"],
+    ]);
+    assert.match(res.stdout, /^4 of 4 accepted: 3 changed the live list, 1 changed nothing\.$/m);
+
+    // Retries of callbacks already applied: duplicates. --json gives the same run for scripts.
+    const json = await cli(["send", url, "--fixtures", "--secret", "zego-dev-secret", "--duplicates", "4", "--seed", "3", "--json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const run = JSON.parse(json.stdout);
+    assert.deepEqual([run.sent, run.refused, run.seed], [8, 0, 3]);
+    const retries = run.results.filter((r) => r.retry_of !== null);
+    assert.equal(retries.length, 4);
+    for (const r of retries) {
+      assert.equal(r.outcome, "duplicate", JSON.stringify(r));
+      assert.deepEqual(r.answer, { ok: true, event: r.event, appid: r.answer.appid, duplicate: true, written: [] });
+    }
+    assert.deepEqual(run.results.slice(0, 4).map((r) => r.event), ["stream_create", "stream_close", "mix_stop", "room_close"]);
+
+    // A body the Worker refuses: its code, message and field.
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ event: "stream_create", appid: "1", room_id: "r", room_session_id: "1", stream_id: "s", stream_seq: true, create_time_ms: "1" }));
+    const refused = await cli(["send", url, bad, "--secret", "zego-dev-secret"]);
+    assert.equal(refused.code, 1);
+    const [[, status, what]] = sendLines(refused.stdout);
+    assert.equal(status, "400");
+    assert.match(what, /^refused, invalid_field: .*stream_seq.* \(field stream_seq\)$/);
   });
 });

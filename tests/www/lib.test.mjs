@@ -11,7 +11,8 @@ import { fieldRows } from "../../www/lib/fields.mjs";
 import { analyzeSignature, humanDuration, secretList, signingParts, timestampAge } from "../../www/lib/check.mjs";
 import { buildBody, ComposeError, curlCommand, editorRows, randomNonce, shellQuote, signRows } from "../../www/lib/compose.mjs";
 import { hasLiveList, replay, sameList, sampleHistory, shuffledOrder } from "../../www/lib/history.mjs";
-import { applyFrame, emptyFeed, feedMixes, feedStreams, probeUrl, refusal, spanText, subscribeUrl, tickText, ticks, timeline } from "../../www/lib/feed.mjs";
+import { applyFrame, emptyFeed, feedMixes, feedStreams, probeUrl, refusal, subscribeUrl } from "../../www/lib/feed.mjs";
+import { axisTicks, chooseWindow, MIN_BAR_PX, placeLabels, spanText, timeline, WINDOWS } from "../../www/lib/timeline.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const fixtures = join(root, "tests", "fixtures");
@@ -228,7 +229,7 @@ test("feed: the timeline places each room's bars on one axis up to now", () => {
     ],
   });
   applyFrame(feed, { type: "change", at: 750, kind: "stream", room_id: "a", stream_id: "y", record: { state: "closed", version: { kind: "close", time_ms: 750 } } });
-  const line = timeline(feed, 1000);
+  const line = timeline(feed, 1000, { window: "all" });
   assert.deepEqual([line.from, line.to], [0, 1000]);
   assert.deepEqual(line.rooms.map((r) => r.room_id), ["a", "b"]);
   const [y] = line.rooms[0].lanes[0].bars;
@@ -237,7 +238,7 @@ test("feed: the timeline places each room's bars on one axis up to now", () => {
   assert.deepEqual([x.left, x.width, x.open], [0, 100, true]);
   // Streams of one room that overlap get a lane each.
   applyFrame(feed, { type: "change", at: 900, kind: "stream", room_id: "b", stream_id: "z", record: { state: "live", stream: { room_id: "b", stream_id: "z", room_session_id: "1", create_time_ms: 800 } } });
-  assert.deepEqual(timeline(feed, 1000).rooms[1].lanes.map((l) => l.stream_id), ["x", "z"]);
+  assert.deepEqual(timeline(feed, 1000, { window: "all" }).rooms[1].lanes.map((l) => l.stream_id), ["x", "z"]);
   assert.deepEqual(timeline(emptyFeed(), 5).rooms, []);
 });
 
@@ -268,17 +269,119 @@ test("feed: why a subscription was refused, from the Worker's answer over plain 
   assert.match(refusal({ status: 404, body: { error: { code: "not_found", message: "not found" } } }).lines[1], /Worker URL/);
   assert.match(refusal({ status: 502, body: null }).title, /HTTP 502$/);
   assert.match(refusal(null).lines[0], /could not be reached/);
-  assert.deepEqual([spanText(999), spanText(61_000), spanText(3_725_000), spanText(-5)], ["0 s", "1 min 1 s", "1 h 2 min", "0 s"]);
+  assert.deepEqual([spanText(999), spanText(61_000), spanText(3_725_000), spanText(-5), spanText(3 * 86_400_000 + 7_200_000)], ["0 s", "1 min 1 s", "1 h 2 min", "0 s", "3 d 2 h"]);
 });
 
-test("feed: the axis marks round times, a handful of them", () => {
+const DAY = 86_400_000;
+const liveStream = (room, stream, t, session = "858012925204410401") => ({ room_id: room, stream_id: stream, room_session_id: session, stream_seq: 1, create_time_ms: t });
+
+test("feed: a create re-sent with a new create_time_ms moves its bar's start with the record", () => {
+  const feed = emptyFeed();
+  applyFrame(feed, { type: "snapshot", at: 0, streams: [liveStream("r", "s", 1000)] });
+  const again = { ...liveStream("r", "s", 4000), stream_seq: 3 };
+  applyFrame(feed, { type: "change", at: 4100, kind: "stream", room_id: "r", stream_id: "s", record: { state: "live", stream: again } });
+  assert.equal(feed.bars.length, 1, "the same session: still one bar");
+  assert.equal(feed.bars[0].start, feedStreams(feed)[0].create_time_ms);
+  assert.equal(feed.bars[0].start, 4000);
+});
+
+test("timeline: the window follows recent activity; a bar from 2023 is clipped and says when it began", () => {
+  const now = Date.UTC(2026, 11, 5, 12, 0, 0);
+  const feed = emptyFeed();
+  applyFrame(feed, {
+    type: "snapshot",
+    at: now,
+    streams: [liveStream("room1", "stream_id", Date.UTC(2023, 5, 9, 8, 0), "1234567"), liveStream("r2", "a", now - 50_000), liveStream("r2", "b", now - 30_000), liveStream("r2", "c", now - 10_000)],
+  });
+  const px = { track: 900, char: 7, pad: 4 };
+  const line = timeline(feed, now, { px });
+  assert.equal(line.window.auto, true);
+  assert.ok(line.window.ms >= 55_000 && line.window.ms <= 2 * 60_000, `the window is ${line.window.text}`);
+  assert.equal(line.to, now);
+  const bars = Object.fromEntries(line.rooms.flatMap((r) => r.lanes.flatMap((l) => l.bars)).map((b) => [b.stream_id, b]));
+  assert.deepEqual([bars.stream_id.clipped, bars.stream_id.left, bars.stream_id.width], [true, 0, 100]);
+  assert.equal(bars.stream_id.text, "since 2023-06-09 · 1234567");
+  for (const id of ["a", "b", "c"]) {
+    const b = bars[id];
+    assert.equal(b.clipped, false);
+    assert.ok(b.left + b.width <= 100 + 1e-9, `${id} stays on its track`);
+    assert.ok((b.width / 100) * px.track >= 60, `${id} is ${(b.width / 100) * px.track} px wide`);
+    assert.notEqual(b.label, "cut", `${id}'s label is whole`);
+  }
+  // Relative ticks over a window of a minute or two, "now" at the right edge.
+  assert.equal(line.relative, true);
+  assert.equal(line.ticks.at(-1).text, "now");
+  assert.equal(line.ticks.at(-1).align, "end");
+  assert.ok(line.ticks.slice(0, -1).every((t) => / s ago$/.test(t.text)), line.ticks.map((t) => t.text).join(", "));
+
+  // Everything: the axis runs from 2023, and its ticks name years or months with their year.
+  const all = timeline(feed, now, { window: "all", px });
+  assert.equal(all.from, Date.UTC(2023, 5, 9, 8, 0));
+  assert.equal(all.relative, false);
+  assert.ok(all.ticks.length >= 2 && all.ticks.every((t) => /\b20\d\d$/.test(t.text)), all.ticks.map((t) => t.text).join(", "));
+  assert.ok(all.rooms.flatMap((r) => r.lanes.flatMap((l) => l.bars)).every((b) => !b.clipped));
+});
+
+test("timeline: auto fits the latest activity when nothing is recent; ended bars before the window are counted", () => {
+  const now = Date.UTC(2026, 11, 5);
+  const feed = emptyFeed();
+  applyFrame(feed, { type: "snapshot", at: 0, streams: [liveStream("r", "old", Date.UTC(2023, 5, 9))] });
+  assert.equal(chooseWindow(feed.bars, now).id, "all", "only a stream from 2023: everything");
+  applyFrame(feed, { type: "change", at: now - 2 * DAY, kind: "stream", room_id: "r", stream_id: "old", record: { state: "closed", version: { kind: "close", time_ms: now - 2 * DAY } } });
+  assert.equal(chooseWindow(feed.bars, now).id, "3d", "its end two days ago");
+  applyFrame(feed, { type: "change", at: now - 20_000, kind: "stream", room_id: "r", stream_id: "new", record: { state: "live", stream: liveStream("r", "new", now - 20_000) } });
+  const line = timeline(feed, now);
+  assert.equal(line.window.id, "1m");
+  assert.equal(line.hidden, 1);
+  assert.deepEqual(line.rooms.flatMap((r) => r.lanes.map((l) => l.stream_id)), ["new"]);
+  // A window chosen by the reader: here wide enough for both.
+  const week = timeline(feed, now, { window: "7d" });
+  assert.deepEqual([week.window.auto, week.hidden, week.from], [false, 0, now - 7 * DAY]);
+  assert.deepEqual(WINDOWS.map((w) => w.ms).filter(Boolean), WINDOWS.map((w) => w.ms).filter(Boolean).sort((a, b) => a - b), "narrowest first");
+});
+
+test("timeline: a label goes in its bar, else beside it where the lane has room, else is cut", () => {
+  const px = { track: 1000, char: 7, pad: 4 };
+  const bar = (id, left, width, text = "858012925204410401") => ({ id, left, width, text });
+  // 18 characters: 134 px with padding.
+  const placed = placeLabels([bar(3, 95, 5), bar(1, 0, 20), bar(2, 30, 2)], px);
+  assert.deepEqual(placed.map((b) => [b.id, b.label]), [[1, "in"], [2, "right"], [3, "left"]]);
+  // No room on either side: cut, never spilling over the next bar or off the track.
+  const tight = { ...px, track: 200 };
+  assert.deepEqual(placeLabels([bar(1, 0, 20), bar(2, 22, 20), bar(3, 44, 56)], tight).map((b) => b.label), ["cut", "cut", "cut"]);
+  // A bar narrower than MIN_BAR_PX is drawn that wide, its label beside it.
+  assert.equal(placeLabels([bar(1, 50, 0, "7")], px)[0].label, "right");
+  assert.ok(MIN_BAR_PX > 0);
+});
+
+test("timeline: the axis says what it marks, and its texts never touch or leave the track", () => {
+  const char = 7;
+  const texts = (from, to, opts = {}) => axisTicks(from, to, { px: { track: 900, char, pad: 4 }, ...opts }).map((t) => t.text);
   const from = Date.UTC(2026, 10, 24, 17, 52, 3, 477);
-  const marks = ticks(from, from + 64_000);
-  assert.deepEqual(marks.map((t) => tickText(t.at, t.step)), ["17:52:15", "17:52:30", "17:52:45", "17:53:00"]);
-  assert.ok(marks.every((t) => t.left > 0 && t.left < 100));
-  assert.deepEqual(ticks(0, 3 * 3600_000).map((t) => tickText(t.at, t.step)), ["00:00", "01:00", "02:00", "03:00"]);
-  const days = ticks(Date.UTC(2026, 10, 20, 6), Date.UTC(2026, 10, 30));
-  assert.deepEqual(days.map((t) => tickText(t.at, t.step)), ["11-21", "11-23", "11-25", "11-27", "11-29"]);
-  assert.deepEqual(ticks(5, 5), []);
-  assert.ok(ticks(0, 500).length <= 6);
+  assert.deepEqual(texts(from, from + 64_000), ["17:52:10", "17:52:20", "17:52:30", "17:52:40", "17:52:50", "17:53:00"]);
+  assert.deepEqual(texts(0, 3 * 3600_000), ["Jan 1", "00:30", "01:00", "01:30", "02:00", "02:30", "03:00"]);
+  assert.deepEqual(texts(Date.UTC(2026, 10, 24, 20), Date.UTC(2026, 10, 25, 8)), ["20:00", "22:00", "Nov 25", "02:00", "04:00", "06:00", "08:00"]);
+  assert.deepEqual(texts(Date.UTC(2026, 10, 20, 6), Date.UTC(2026, 10, 30)), ["Nov 21", "Nov 23", "Nov 25", "Nov 27", "Nov 29"]);
+  // Dates carry their year when the window spans two; long windows are marked in years.
+  assert.ok(texts(Date.UTC(2025, 11, 20), Date.UTC(2026, 0, 10)).every((t) => / 202[56]$/.test(t)));
+  assert.deepEqual(texts(Date.UTC(2023, 5, 9), Date.UTC(2026, 11, 5)), ["2024", "2025", "2026"]);
+  // Back from now within an hour.
+  assert.deepEqual(texts(0, 5 * 60_000, { relative: true }), ["5 min ago", "4 min ago", "3 min ago", "2 min ago", "1 min ago", "now"]);
+  assert.deepEqual(texts(5, 5), []);
+  for (const track of [120, 250, 400, 900, 1600]) {
+    for (const span of [900, 61_000, 3_600_000, 5 * 3_600_000, 3 * DAY, 40 * DAY, 400 * DAY, 3.5 * 365 * DAY]) {
+      for (const relative of [false, true]) {
+        const marks = axisTicks(from - span, from, { relative: relative && span <= 3_600_000, px: { track, char, pad: 4 } });
+        let end = -Infinity;
+        for (const m of marks) {
+          const x = (m.left / 100) * track;
+          const w = m.text.length * char;
+          const x0 = m.align === "start" ? x : m.align === "end" ? x - w : x - w / 2;
+          assert.ok(x0 >= -1e-6 && x0 + w <= track + 1e-6, `${m.text} inside a ${track} px track (span ${span})`);
+          assert.ok(x0 > end, `${m.text} clear of the tick before it (track ${track}, span ${span})`);
+          end = x0 + w;
+        }
+      }
+    }
+  }
 });

@@ -228,10 +228,26 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
     assert.match(inOrder[0], /room-9\tsolo/);
     assert.doesNotMatch(inOrder[0], /guest/);
     assert.match(inOrder[1], /1:mix-b/);
-    // Step by step: the first callback writes one key.
-    await page.click("#replay-step");
-    assert.match(await page.locator("#replay-steps .step-log").textContent(), /wrote s:room-7:host/);
+    // Step walks the shuffled delivery shown beside it, and its tables have Play's columns.
+    const order = (await page.locator('#replay-result [data-run="shuffled"] .order').textContent()).match(/\d+/g).map(Number);
+    assert.ok(order.length > 12, "some delivered twice");
+    assert.notDeepEqual(order.slice(0, 3), [1, 2, 3]);
+    for (let i = 0; i < 3; i++) await page.click("#replay-step");
+    const stepped = await page.locator("#replay-steps .step-log > li").allTextContents();
+    assert.deepEqual(stepped.map((line) => Number(line.match(/^#(\d+) /)?.[1])), order.slice(0, 3));
+    assert.match(await page.locator("#replay-steps h3").textContent(), /shuffled \(seed 7, with duplicates\): 3 of \d+ delivered/);
+    assert.equal(await page.locator("#replay-items > li.current").count(), 1);
     await shot("07-replay", page.locator("#replay"));
+    for (let i = 3; i < order.length; i++) await page.click("#replay-step");
+    const columns = (where) => page.locator(`${where} table`, { hasText: "Live streams" }).locator("th").allTextContents();
+    assert.deepEqual(await columns("#replay-steps"), await columns('#replay-result [data-run="in-order"]'));
+    assert.equal(await page.locator("#replay-steps table", { hasText: "Live streams" }).locator("tbody").innerText(), inOrder[0], "stepped to the end: the in-order list");
+    // In order, on demand; another order starts the steps again.
+    await page.selectOption("#replay-step-order", "in-order");
+    assert.equal(await page.locator("#replay-steps .step-log").count(), 0);
+    await page.click("#replay-step");
+    assert.match(await page.locator("#replay-steps .step-log").textContent(), /^#1 stream_create room-7\/host .* wrote s:room-7:host/);
+    await page.selectOption("#replay-step-order", "shuffled");
   });
 
   await t.test("live: the Worker's list and timeline follow its callbacks, pushed; refusals explained", async () => {
@@ -283,6 +299,16 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
 
     // No reload, no polling: the page changes as the Worker applies each callback.
     await post("stream_create", streamCreate({ room, session: BIG_SESSION, stream: "late", seq: 1, t: Date.now() - 30_000 }));
+    // Re-published with a new create_time_ms: the table and the bar say the same time.
+    const republished = Date.now() - 20_000;
+    await post("stream_create", streamCreate({ room, session: BIG_SESSION, stream: "late", seq: 3, t: republished, recreate: "1" }));
+    const lateRow = page.locator("#live-result tbody tr", { hasText: "late" });
+    await page.waitForFunction((t) => [...document.querySelectorAll("#live-result tbody tr span[title]")].some((e) => e.title === String(t)), republished);
+    const created = await lateRow.locator("span[title]").textContent();
+    assert.equal(created, new Date(republished).toISOString().replace(".000Z", "Z"));
+    const lateBar = page.locator(`.timeline-group[data-room="${room}"] .timeline-bar[data-stream="late"]`);
+    await page.waitForFunction((c) => document.querySelector('.timeline-bar[data-stream="late"]')?.getAttribute("aria-label").includes(`: ${c} to `), created);
+    assert.ok((await lateBar.getAttribute("aria-label")).includes(`: ${created} to now (live)`));
     await post("stream_close", streamClose({ room, session: BIG_SESSION, stream: "early", seq: 2, t: Date.now() - 10_000 }));
     await page.waitForFunction(() => {
       const rows = [...document.querySelectorAll("#live-result tbody tr")].map((tr) => tr.cells[1]?.textContent);
@@ -336,23 +362,137 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
     await page.fill("#live-room", "");
   });
 
+  // A Worker that holds ZEGO's documented stream_create (created in June 2023, never closed)
+  // and streams of the last minute: what a reader sees after the README's first steps.
+  const mixed = await startWorker({ port: 0, bindings: { ZEGO_CALLBACK_SECRET: "page-secret", READ_TOKEN: "zego-dev-read-token" } });
+  t.after(() => mixed.dispose());
+  const documented = JSON.parse(readFileSync(join(fixtures, "seeds", "stream_create.json"), "utf8"));
+  const postMixed = async (event, fields) => {
+    const res = await mixed.post(callback(event, fields, { secret: "page-secret" }));
+    assert.equal(res.status, 200, await res.text());
+  };
+
+  /** Every box of the drawn timeline that must stay inside another, and what overlaps. */
+  const timelineFaults = (where) =>
+    where.evaluate(() => {
+      const faults = [];
+      const box = (e) => e.getBoundingClientRect();
+      const inside = (a, b) => a.left >= b.left - 0.5 && a.right <= b.right + 0.5;
+      for (const track of document.querySelectorAll(".timeline-track")) {
+        for (const bar of track.querySelectorAll(".timeline-bar")) {
+          const text = bar.querySelector(".timeline-text");
+          if (!inside(box(bar), box(track))) faults.push(`bar ${bar.dataset.stream} leaves its track`);
+          if (!bar.classList.contains("label-cut") && !inside(box(text), box(track))) faults.push(`label of ${bar.dataset.stream} leaves its track`);
+        }
+      }
+      const scale = document.querySelector(".timeline-scale");
+      const ticks = [...document.querySelectorAll(".timeline-tick")].map(box);
+      ticks.forEach((tick, i) => {
+        if (!inside(tick, box(scale))) faults.push(`tick ${i} leaves the axis`);
+        if (i && tick.left < ticks[i - 1].right) faults.push(`tick ${i} touches the one before`);
+      });
+      const from = box(document.querySelector(".timeline-from"));
+      const to = box(document.querySelector(".timeline-to"));
+      if (from.top === to.top && from.right > to.left) faults.push("the axis's start and end labels collide");
+      return faults;
+    });
+
+  await t.test("live: a stream from 2023 beside streams of the last minute; the window follows the recent ones", async () => {
+    const now = Date.now();
+    const { room_id, room_session_id, stream_id } = documented;
+    await postMixed("stream_create", streamCreate({ room: room_id, session: room_session_id, stream: stream_id, seq: 1, t: Number(documented.create_time_ms) }));
+    for (const [stream, ago] of [["host", 50_000], ["guest", 30_000], ["cohost", 15_000]]) {
+      await postMixed("stream_create", streamCreate({ room: "today", session: BIG_SESSION, stream, seq: 1, t: now - ago }));
+    }
+    await page.fill("#live-url", mixed.url.origin);
+    await page.fill("#live-appid", "1");
+    await page.click("#live-connect");
+    await page.waitForFunction(() => document.querySelectorAll(".timeline-bar").length === 4);
+    assert.equal(await page.inputValue("#live-window"), "auto");
+    assert.match(await page.locator("#live-window-note").textContent(), /showing the last \d+ min, fitted to the last day's activity/);
+
+    // Today's bars: dozens of px wide at least, each label whole.
+    const today = await page.locator('.timeline-group[data-room="today"] .timeline-bar').evaluateAll((bars) =>
+      bars.map((b) => {
+        const text = b.querySelector(".timeline-text");
+        return { stream: b.dataset.stream, width: b.getBoundingClientRect().width, text: text.textContent, whole: text.scrollWidth <= text.clientWidth + 0.5, cut: b.classList.contains("label-cut") };
+      }),
+    );
+    assert.equal(today.length, 3);
+    for (const bar of today) {
+      assert.ok(bar.width >= 40, `${bar.stream} is ${bar.width} px wide`);
+      assert.deepEqual([bar.text, bar.whole, bar.cut], [BIG_SESSION, true, false], bar.stream);
+    }
+    // The documented stream began in 2023: clipped at the window's left edge, saying so.
+    const old = page.locator(`.timeline-bar[data-stream="${stream_id}"]`);
+    assert.ok(await old.evaluate((e) => e.classList.contains("clipped") && e.classList.contains("open")));
+    assert.equal(await old.textContent(), `since 2023-06-28 · ${room_session_id}`);
+    assert.match(await old.getAttribute("aria-label"), /: 2023-06-28T19:41:12\.742Z to now \(live\)/);
+    const [oldLeft, trackLeft] = await old.evaluate((e) => [e.getBoundingClientRect().left, e.parentElement.getBoundingClientRect().left]);
+    assert.ok(Math.abs(oldLeft - trackLeft) < 1);
+    // Ticks back from now.
+    const ticks = await page.locator(".timeline-tick").allTextContents();
+    assert.equal(ticks.at(-1), "now");
+    assert.ok(ticks.slice(0, -1).every((x) => /^\d+ (s|min) ago$/.test(x)), ticks.join(", "));
+    assert.deepEqual(await timelineFaults(page), []);
+    await shot("10-live-2023-and-today", page.locator("#live"));
+
+    // A fixed window: the bars grow with the clock.
+    await page.selectOption("#live-window", "5m");
+    const host = page.locator('.timeline-bar[data-stream="host"]');
+    const before = await host.evaluate((e) => e.getBoundingClientRect().width);
+    await page.waitForFunction((w) => document.querySelector('.timeline-bar[data-stream="host"]').getBoundingClientRect().width > w + 1, before);
+
+    // Everything: the axis reaches back to 2023 and its ticks carry the year.
+    await page.selectOption("#live-window", "all");
+    await page.waitForFunction(() => !document.querySelector(".timeline-bar.clipped"));
+    const years = await page.locator(".timeline-tick").allTextContents();
+    assert.ok(years.length >= 2 && years.every((x) => /\b20\d\d$/.test(x)), years.join(", "));
+    assert.match(await page.locator(".timeline-from").textContent(), /^from 2023-06-28T/);
+    assert.deepEqual(await timelineFaults(page), []);
+    await shot("10-live-everything", page.locator("#live"));
+    await page.selectOption("#live-window", "auto");
+    await page.click("#live-disconnect");
+  });
+
   await t.test("a narrow screen: nothing wider than the viewport", async () => {
     const narrow = await context.newPage();
     narrow.on("pageerror", (e) => errors.push(`pageerror (narrow): ${e.message}`));
-    await narrow.setViewportSize({ width: 380, height: 800 });
+    await narrow.setViewportSize({ width: 400, height: 800 });
     await narrow.goto(`${origin}/`);
     await narrow.waitForFunction(() => document.body.dataset.ready === "true");
     await narrow.selectOption("#fixture", "seeds/room_close.json");
     await narrow.locator('#fields-table tr[data-field="room_session_id"]').waitFor();
     await narrow.click("#replay-sample");
     if (await narrow.locator("#replay-play:enabled").count()) await narrow.click("#replay-play");
+    await narrow.click("#replay-step");
+    // The Live view with the 2023 stream and today's.
+    await narrow.fill("#live-url", mixed.url.origin);
+    await narrow.click("#live-connect");
+    await narrow.waitForFunction(() => document.querySelectorAll(".timeline-bar").length === 4 && document.querySelector("#live-result tbody tr"));
     const width = await narrow.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(width <= 380, `the page is ${width} px wide`);
+    assert.ok(width <= 400, `the page is ${width} px wide`);
+    const wide = await narrow.evaluate(() => [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > 400.5 && !e.parentElement?.closest(".table-wrap")).map((e) => e.tagName + (e.id ? `#${e.id}` : "")));
+    assert.deepEqual(wide, [], "nothing outside a scrolling table reaches past the viewport");
+    assert.deepEqual(await timelineFaults(narrow), []);
+    // A table wider than the screen says that it scrolls.
+    const tables = await narrow.locator(".table-block").evaluateAll((blocks) =>
+      blocks
+        .filter((b) => b.offsetParent)
+        .map((b) => {
+          const wrap = b.querySelector(".table-wrap");
+          const hint = b.querySelector(".scroll-hint");
+          return { id: wrap.getAttribute("aria-label"), scrolls: wrap.scrollWidth > wrap.clientWidth, hint: hint.offsetHeight > 0 };
+        }),
+    );
+    assert.ok(tables.some((x) => x.scrolls && /Live streams/.test(x.id)), JSON.stringify(tables));
+    for (const x of tables) assert.equal(x.hint, x.scrolls, `${x.id}: a hint exactly when it scrolls`);
     await narrow.evaluate(() => window.scrollTo(0, 0));
     await narrow.screenshot({ path: join(artifacts, "09-narrow-top.png") });
-    for (const section of ["fields", "sign", "replay"]) {
+    for (const section of ["fields", "sign", "replay", "live"]) {
       await narrow.locator(`#${section}`).screenshot({ path: join(artifacts, `09-narrow-${section}.png`) });
     }
+    await narrow.click("#live-disconnect");
     await narrow.close();
   });
 

@@ -1,6 +1,7 @@
 // A running Worker's live list, as its WebSocket pushes it: the subscription URL, the state a
-// snapshot and each change make, and the timeline that state draws. Pure functions: no DOM,
-// tested in Node (tests/www/lib.test.mjs).
+// snapshot and each change make (the live records, and the bars the timeline draws from
+// them: lib/timeline.mjs), and why a subscription was refused. Pure functions: no DOM, tested
+// in Node (tests/www/lib.test.mjs).
 //
 // Frames (JSON text): first {"type":"snapshot","appid","at","streams":[...],"mixes":[...]}
 // (a room's has "room_id" and no "mixes"), then one per change, in the order the Worker's
@@ -30,6 +31,9 @@ function openBar(feed, s) {
   const key = streamKey(s.room_id, s.stream_id);
   const open = feed.bars.find((b) => b.key === key && b.end === null);
   if (open && open.room_session_id === s.room_session_id) {
+    // The same session's stream again (re-published, or its create re-sent): the bar starts
+    // when the record the table shows says it was created, so the two never disagree.
+    open.start = s.create_time_ms;
     open.title = s.title ?? open.title;
     return;
   }
@@ -114,48 +118,6 @@ export function feedMixes(feed) {
 
 const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
-/**
- * The timeline at `now`: per room, a lane per stream (streams of a room overlap in time),
- * each with its bars (one per room session it was live in) placed on a common axis from the
- * earliest start to `now` (`left` and `width` in percent; an open bar reaches `now`). At most
- * `limit` bars (the latest) are drawn.
- */
-export function timeline(feed, now, { limit = 200 } = {}) {
-  const bars = feed.bars.slice(-limit);
-  if (!bars.length) return { from: null, to: now, ticks: [], rooms: [] };
-  const from = Math.min(...bars.map((b) => b.start));
-  const to = Math.max(now, ...bars.map((b) => b.end ?? b.start));
-  const span = Math.max(1, to - from);
-  const rooms = new Map();
-  for (const b of bars) {
-    const left = Math.min(((b.start - from) / span) * 100, 99.5);
-    const width = Math.min(Math.max(0.5, (((b.end ?? to) - b.start) / span) * 100), 100 - left);
-    if (!rooms.has(b.room_id)) rooms.set(b.room_id, new Map());
-    const lanes = rooms.get(b.room_id);
-    if (!lanes.has(b.stream_id)) lanes.set(b.stream_id, []);
-    lanes.get(b.stream_id).push({ ...b, open: b.end === null, left, width });
-  }
-  return {
-    from,
-    to,
-    ticks: ticks(from, to),
-    rooms: [...rooms.entries()]
-      .sort(([a], [b]) => cmp(a, b))
-      .map(([room_id, lanes]) => ({
-        room_id,
-        lanes: [...lanes.entries()].sort(([a], [b]) => cmp(a, b)).map(([stream_id, list]) => ({ stream_id, bars: list })),
-      })),
-  };
-}
-
-/** A bar's length in words: "42 s", "3 min 5 s", "2 h 10 min". */
-export function spanText(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-}
-
 /** The plain http(s) URL of a subscription: the Worker answers it with its reason to refuse. */
 export function probeUrl(socketUrl) {
   const url = new URL(socketUrl);
@@ -202,29 +164,4 @@ export function refusal(answer, { appid } = {}) {
   if (error?.message) lines.push(`${error.message}${error.field ? ` (field ${error.field})` : ""}`);
   lines.push(HINTS[status] ?? "The Worker answered, but not with a WebSocket: check the Worker URL.");
   return { title: `Could not subscribe: HTTP ${status}${code}`, lines };
-}
-
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const STEPS = [1, 2, 5, 10, 15, 30].map((n) => n * SECOND).concat([1, 2, 5, 10, 15, 30].map((n) => n * MINUTE), [1, 2, 3, 6, 12, 24].map((n) => n * HOUR));
-
-/**
- * Round times between `from` and `to` to mark on the axis, at most `max`: `{ at, left }`
- * (left in percent), on whole multiples of a step of 1 s to a day (then whole days), UTC.
- */
-export function ticks(from, to, max = 6) {
-  const span = to - from;
-  if (!(span > 0)) return [];
-  const step = STEPS.find((s) => span / s < max) ?? Math.ceil(span / (max - 1) / (24 * HOUR)) * 24 * HOUR;
-  const out = [];
-  for (let at = Math.ceil(from / step) * step; at <= to; at += step) out.push({ at, left: ((at - from) / span) * 100, step });
-  return out;
-}
-
-/** A tick's label (UTC): "17:52:30"; "17:52" on a step of whole minutes; "11-24" of days. */
-export function tickText(at, step) {
-  const iso = new Date(at).toISOString();
-  if (step % (24 * HOUR) === 0) return iso.slice(5, 10);
-  return step % MINUTE === 0 ? iso.slice(11, 16) : iso.slice(11, 19);
 }

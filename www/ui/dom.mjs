@@ -52,9 +52,47 @@ export function withCode(text) {
   return text.split(/(`[^`]+`)/).map((part) => (part.startsWith("`") && part.endsWith("`") && part.length > 1 ? h("code", {}, part.slice(1, -1)) : part));
 }
 
+/**
+ * Marks a table's block while its table is wider than its frame (`scrolls`: a hint then says
+ * so, and the side with more columns fades) and at which end it is scrolled.
+ */
+function markScroll(block) {
+  const wrap = block.querySelector(".table-wrap");
+  const scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+  block.classList.toggle("scrolls", scrolls);
+  block.classList.toggle("at-start", !scrolls || wrap.scrollLeft <= 1);
+  block.classList.toggle("at-end", !scrolls || wrap.scrollLeft + wrap.clientWidth >= wrap.scrollWidth - 1);
+}
+
+function onResize(entries) {
+  for (const { target } of entries) {
+    const block = target.isConnected ? target.closest(".table-block") : null;
+    if (block) markScroll(block);
+    else resized.unobserve(target); // replaced by a newer table
+  }
+}
+
+const resized = typeof ResizeObserver === "function" ? new ResizeObserver(onResize) : null;
+
+/** Keeps the marks of the `.table-block` around a `.table-wrap` up to date for it and its table. */
+export function watchScroll(wrap) {
+  const block = wrap.closest(".table-block");
+  if (!wrap.dataset.watched) {
+    wrap.dataset.watched = "true";
+    wrap.addEventListener("scroll", () => markScroll(block), { passive: true });
+    resized?.observe(wrap);
+  }
+  const inner = wrap.querySelector("table");
+  if (inner) resized?.observe(inner);
+  markScroll(block);
+}
+
+/** The line over a table that says it is wider than the screen. */
+const scrollHint = () => h("p", { class: "scroll-hint", "aria-hidden": "true" }, "scroll sideways for more columns →");
+
 /** A table in a horizontally scrolling wrapper: `columns` are `{ label, cell(row) }`. */
 export function table(columns, rows, { caption, rowAttrs } = {}) {
-  return h(
+  const wrap = h(
     "div",
     { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption ?? "Table" },
     h(
@@ -69,6 +107,9 @@ export function table(columns, rows, { caption, rowAttrs } = {}) {
       ),
     ),
   );
+  const block = h("div", { class: "table-block at-start at-end" }, scrollHint(), h("div", { class: "table-frame" }, wrap));
+  watchScroll(wrap);
+  return block;
 }
 
 /** Copies text to the clipboard; resolves to whether it worked. */

@@ -2,7 +2,7 @@
 // warnings; the module's error, with the field at fault highlighted.
 
 import { fieldRows } from "../lib/fields.mjs";
-import { $, badge, empty, fill, h, table, withCode } from "./dom.mjs";
+import { $, badge, empty, fill, h, table, watchScroll, withCode } from "./dom.mjs";
 
 const LEVEL_LABEL = { error: "Error", warn: "Warning", info: "Note" };
 
@@ -40,6 +40,7 @@ export function setupFields(ctx) {
     if (!a || (!a.input.text && !a.input.bytes)) {
       fill(summary);
       fill(area, empty("No body yet."));
+      watchScroll(area);
       return;
     }
     const { rows, event, known, schema } = fieldRows({ members: a.members, parsed: a.parsed, error: a.error, schemas: ctx.api.schemas });
@@ -84,6 +85,7 @@ export function setupFields(ctx) {
 
     if (!rows.length) {
       fill(area, empty(a.scanError ? `No fields could be read: ${a.scanError.message}.` : "The body has no fields."));
+      watchScroll(area);
       return;
     }
     const failed = !a.parsed;
@@ -107,8 +109,9 @@ export function setupFields(ctx) {
         }),
       },
     );
-    // The table's own wrapper scrolls; the section's region is that wrapper.
-    fill(area, view.firstChild);
+    // The section's own wrapper scrolls (it is the region); the table goes into it.
+    fill(area, view.querySelector("table"));
+    watchScroll(area);
   }
 
   ctx.on("body", render);

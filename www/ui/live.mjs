@@ -1,7 +1,8 @@
 // The Live section: a running Worker's live list, pushed over its WebSocket (a snapshot, then
 // each change as the Worker applies it; no polling), as tables and as a timeline per room.
 
-import { applyFrame, emptyFeed, feedMixes, feedStreams, probeUrl, refusal, spanText, subscribeUrl, tickText, timeline } from "../lib/feed.mjs";
+import { applyFrame, emptyFeed, feedMixes, feedStreams, probeUrl, refusal, subscribeUrl } from "../lib/feed.mjs";
+import { MIN_BAR_PX, spanText, timeline, WINDOWS } from "../lib/timeline.mjs";
 import { $, badge, empty, errorBox, fill, h, isoTime } from "./dom.mjs";
 import { mixesTable, streamsTable } from "./lists.mjs";
 
@@ -12,6 +13,9 @@ export const DEV_TOKEN = "zego-dev-read-token";
 export function defaultWorkerUrl(loc = location) {
   return /^https?:$/.test(loc.protocol) ? loc.origin : "http://127.0.0.1:8787";
 }
+
+/** A bar label's padding on each side, in px (`.timeline-text` in style.css). */
+const LABEL_PAD_PX = 4;
 
 const isLoopback = (loc) => ["127.0.0.1", "localhost", "[::1]"].includes(loc.hostname);
 
@@ -43,26 +47,47 @@ function barLabel(b, now) {
   return `${b.room_id} / ${b.stream_id}, session ${b.room_session_id}: ${isoTime(b.start)} to ${b.open ? "now (live)" : isoTime(b.end)}, ${spanText(end - b.start)}`;
 }
 
-const geometry = (b) => `left:${b.left.toFixed(3)}%;width:${b.width.toFixed(3)}%`;
+// A bar never narrower than MIN_BAR_PX, nor past its track's right edge.
+const geometry = (b) => `left:min(${b.left.toFixed(3)}%, 100% - ${MIN_BAR_PX}px);width:max(${b.width.toFixed(3)}%, ${MIN_BAR_PX}px)`;
+const barClass = (b) => `timeline-bar label-${b.label}${b.open ? " open" : ""}${b.clipped ? " clipped" : ""}`;
 const barsOf = (line) => line.rooms.flatMap((room) => room.lanes.flatMap((lane) => lane.bars));
 
-/** The faint vertical lines of the axis's round times, behind a lane's bars. */
+/** The faint vertical lines of the axis's ticks, behind a lane's bars. */
 const gridLines = (line) => line.ticks.map((t) => h("div", { class: "timeline-gridline", style: `left:${t.left.toFixed(3)}%` }));
 
-/** The axis's round times, under the lanes. */
-const scaleMarks = (line) =>
-  line.ticks.map((t) => h("span", { class: `timeline-tick${t.left > 92 ? " end" : ""}`, style: `left:${t.left.toFixed(3)}%` }, tickText(t.at, t.step)));
+/** The axis's ticks, under the lanes, each kept inside the track by its alignment. */
+const scaleMarks = (line) => [
+  h("span", { class: "timeline-probe" }, "0000000000"),
+  line.ticks.map((t) => h("span", { class: `timeline-tick ${t.align}`, style: `left:${t.left.toFixed(3)}%` }, t.text)),
+];
+
+/** The window in words, beside its control. */
+const windowNote = (line) =>
+  line.window.id === "all" ? `showing everything, since ${isoTime(line.from)}` : `showing the last ${line.window.text}${line.window.auto ? ", fitted to the last day's activity" : ""}`;
+
+function legend(line) {
+  return [
+    h("span", { class: "timeline-swatch open" }),
+    " live, growing until now · ",
+    h("span", { class: "timeline-swatch" }),
+    " ended · a bar per room session, labelled with its room_session_id; a bar that began before the window starts at its left edge and says when it began; point at one for its times (UTC)",
+    line.hidden ? h("span", { class: "timeline-hidden" }, ` · ${line.hidden} earlier bar${line.hidden === 1 ? "" : "s"} ended before this window: widen it to see ${line.hidden === 1 ? "it" : "them"}`) : null,
+  ];
+}
 
 /** Draws the timeline: per room, a lane per stream, a bar per session from its create to its end. */
-function drawTimeline(feed, now) {
-  const line = timeline(feed, now);
-  if (!line.rooms.length) return empty("No streams yet: the timeline starts with the first one.");
+function drawTimeline(line, now) {
+  if (!line.rooms.length) {
+    return line.hidden
+      ? empty(`Nothing in this window: ${line.hidden} earlier bar${line.hidden === 1 ? "" : "s"} ended before it. Widen the window to see ${line.hidden === 1 ? "it" : "them"}.`)
+      : empty("No streams yet: the timeline starts with the first one.");
+  }
   const bar = (b) => {
     const label = barLabel(b, now);
     return h(
       "div",
       {
-        class: `timeline-bar${b.open ? " open" : ""}`,
+        class: barClass(b),
         style: geometry(b),
         role: "img",
         title: label,
@@ -71,13 +96,13 @@ function drawTimeline(feed, now) {
         "data-stream": b.stream_id,
         "data-session": b.room_session_id,
       },
-      h("span", {}, b.room_session_id),
+      h("span", { class: "timeline-text" }, b.text),
     );
   };
   return h(
     "div",
     { class: "timeline", role: "group", "aria-label": "Timeline of each room's streams" },
-    h("div", { class: "timeline-axis" }, h("span", { class: "timeline-from" }, isoTime(line.from)), h("span", { class: "timeline-to" }, `${isoTime(line.to)} (now)`)),
+    h("div", { class: "timeline-axis" }, h("span", { class: "timeline-from" }, `from ${isoTime(line.from)}`), h("span", { class: "timeline-to" }, `to ${isoTime(line.to)} (now)`)),
     line.rooms.map((room) =>
       h(
         "div",
@@ -94,46 +119,63 @@ function drawTimeline(feed, now) {
       ),
     ),
     h("div", { class: "timeline-scale", "aria-hidden": "true" }, scaleMarks(line)),
-    h(
-      "p",
-      { class: "timeline-legend" },
-      h("span", { class: "timeline-swatch open" }),
-      " live, growing until now · ",
-      h("span", { class: "timeline-swatch" }),
-      " ended · a bar per room session, labelled with its room_session_id; point at one for its times (UTC)",
-    ),
+    h("p", { class: "timeline-legend" }, legend(line)),
   );
 }
 
-/**
- * Moves the drawn bars to `now` in place (open bars grow, the axis stretches) so that a bar
- * being pointed at keeps its tooltip; redraws when the bars drawn are not the bars to draw.
- */
-function advanceTimeline(chart, feed, now) {
-  const line = timeline(feed, now);
+/** The drawn track's width and the width of a character of the bars' font, in px; null before a draw. */
+function measure(chart) {
+  const scale = chart.querySelector(".timeline-scale");
+  const probe = chart.querySelector(".timeline-probe");
+  if (!scale || !probe || !scale.clientWidth) return null;
+  return { track: scale.clientWidth, char: probe.getBoundingClientRect().width / 10, pad: LABEL_PAD_PX };
+}
+
+/** Moves the drawn bars, labels and ticks to `line` in place; false when other bars are to be drawn. */
+function paint(chart, line, now) {
   const bars = barsOf(line);
   const drawn = chart.querySelectorAll(".timeline-bar");
-  const same = (b, i) => drawn[i].dataset.bar === String(b.id) && drawn[i].classList.contains("open") === b.open;
-  if (!bars.length || drawn.length !== bars.length || !bars.every(same)) {
-    fill(chart, drawTimeline(feed, now));
-    return;
-  }
+  if (!bars.length || drawn.length !== bars.length || !bars.every((b, i) => drawn[i].dataset.bar === String(b.id))) return false;
   bars.forEach((b, i) => {
     const el = drawn[i];
     el.style.cssText = geometry(b);
-    if (b.open) {
-      const label = barLabel(b, now);
+    el.className = barClass(b);
+    const text = el.firstElementChild;
+    if (text.textContent !== b.text) text.textContent = b.text;
+    const label = barLabel(b, now);
+    if (el.title !== label) {
       el.title = label;
       el.setAttribute("aria-label", label);
     }
   });
-  const from = chart.querySelector(".timeline-from");
-  const to = chart.querySelector(".timeline-to");
-  if (from) from.textContent = isoTime(line.from);
-  if (to) to.textContent = `${isoTime(line.to)} (now)`;
+  chart.querySelector(".timeline-from").textContent = `from ${isoTime(line.from)}`;
+  chart.querySelector(".timeline-to").textContent = `to ${isoTime(line.to)} (now)`;
   for (const grid of chart.querySelectorAll(".timeline-grid")) fill(grid, gridLines(line));
-  const scale = chart.querySelector(".timeline-scale");
-  if (scale) fill(scale, scaleMarks(line));
+  fill(chart.querySelector(".timeline-scale"), scaleMarks(line));
+  fill(chart.querySelector(".timeline-legend"), legend(line));
+  return true;
+}
+
+/**
+ * Brings the timeline to `now` in the chosen window (`choice`: "auto" or an id of WINDOWS).
+ * The drawn bars are moved in place (open bars grow, the axis moves on), so that a bar being
+ * pointed at keeps its tooltip; the chart is redrawn only when other bars are to be drawn.
+ * Labels and ticks are placed for the track's measured width, measured again after a redraw.
+ * Returns the line drawn.
+ */
+function advanceTimeline(chart, feed, now, choice) {
+  let px = measure(chart);
+  let line = timeline(feed, now, px ? { window: choice, px } : { window: choice });
+  if (!paint(chart, line, now)) {
+    fill(chart, drawTimeline(line, now));
+    const measured = measure(chart);
+    if (measured && (!px || measured.track !== px.track || measured.char !== px.char)) {
+      px = measured;
+      line = timeline(feed, now, { window: choice, px });
+      if (!paint(chart, line, now)) fill(chart, drawTimeline(line, now));
+    }
+  }
+  return line;
 }
 
 export function setupLive() {
@@ -146,8 +188,18 @@ export function setupLive() {
   const status = $("#live-status");
   const list = $("#live-result");
   const chart = $("#live-timeline");
+  const windowSelect = $("#live-window");
+  const windowNoteEl = $("#live-window-note");
 
-  const idle = () => fill(chart, empty("Connect to draw each room's streams on a timeline."));
+  fill(
+    windowSelect,
+    h("option", { value: "auto" }, "auto: follow recent activity"),
+    WINDOWS.map((w) => h("option", { value: w.id }, w.id === "all" ? "everything" : `last ${w.text}`)),
+  );
+  const idle = () => {
+    fill(chart, empty("Connect to draw each room's streams on a timeline."));
+    fill(windowNoteEl);
+  };
   idle();
   urlInput.value = defaultWorkerUrl();
   if (isLoopback(location)) token.value = DEV_TOKEN;
@@ -166,7 +218,13 @@ export function setupLive() {
       streamsTable(streams, `Live streams of ${scope} (${streams.length})`),
       feed.room ? null : mixesTable(mixes, `Running mixes of ${scope} (${mixes.length})`),
     );
-    advanceTimeline(chart, feed, Date.now());
+    redraw();
+  }
+
+  function redraw() {
+    const line = advanceTimeline(chart, feed, Date.now(), windowSelect.value);
+    const note = line.rooms.length || line.hidden ? windowNote(line) : "";
+    if (windowNoteEl.textContent !== note) windowNoteEl.textContent = note;
   }
 
   function stop() {
@@ -243,12 +301,22 @@ export function setupLive() {
       const why = refusal(await probe(url), { appid: appInput.value.trim() });
       if (attempt === attempts) fill(status, errorBox(why.title, ...why.lines));
     });
-    // Open bars grow with the clock; the list itself changes only when a frame arrives.
+    // The window ends now: open bars grow and the axis moves on with the clock; the list
+    // itself changes only when a frame arrives.
     ticker = setInterval(() => {
-      if (feed.bars.some((b) => b.end === null)) advanceTimeline(chart, feed, Date.now());
+      if (feed.frames) redraw();
     }, 1000);
   }
 
+  windowSelect.addEventListener("change", () => {
+    if (feed.frames) redraw();
+  });
+  // Labels and ticks are placed for the track's width: place them again when it changes.
+  let width = 0;
+  new ResizeObserver(() => {
+    if (chart.clientWidth !== width && feed.frames) redraw();
+    width = chart.clientWidth;
+  }).observe(chart);
   connect.addEventListener("click", start);
   disconnect.addEventListener("click", () => {
     attempts += 1;

@@ -33,6 +33,7 @@ export function setupReplay(ctx) {
   const stepsArea = $("#replay-steps");
   const seedInput = $("#replay-seed");
   const duplicates = $("#replay-duplicates");
+  const stepOrder = $("#replay-step-order");
   const playButtons = ["#replay-play", "#replay-reshuffle", "#replay-step", "#replay-step-reset"].map((s) => $(s));
   let items = [];
   let stepper = null;
@@ -54,7 +55,7 @@ export function setupReplay(ctx) {
       items.map((item, i) =>
         h(
           "li",
-          { class: stepper && stepper.next === i ? "current" : stepper && i < stepper.next ? "done" : null, "aria-current": stepper && stepper.next === i ? "step" : null },
+          { class: nextItem() === i ? "current" : stepper?.order.slice(0, stepper.next).includes(i) ? "done" : null, "aria-current": nextItem() === i ? "step" : null },
           h(
             "div",
             { class: "seq-row" },
@@ -70,6 +71,19 @@ export function setupReplay(ctx) {
         ),
       ),
     );
+  }
+
+  /** The index of the item the next Step delivers, or null. */
+  const nextItem = () => (stepper && stepper.next < stepper.order.length ? stepper.order[stepper.next] : null);
+
+  /** The order Step walks: the shuffled delivery Play shows (seed, duplicates), or the sequence as listed. */
+  function deliveryOrder() {
+    if (stepOrder.value === "in-order") return { order: items.map((_, i) => i), text: "in order" };
+    const n = seed();
+    return {
+      order: shuffledOrder(items.length, n, { duplicates: duplicates.checked }),
+      text: `shuffled (seed ${n}${duplicates.checked ? ", with duplicates" : ""})`,
+    };
   }
 
   function changed(message) {
@@ -157,26 +171,30 @@ export function setupReplay(ctx) {
   }
 
   function step() {
-    if (!stepper) stepper = { list: new api.LiveList(), next: 0, log: [] };
-    if (stepper.next >= items.length) {
-      fill(status, `All ${items.length} callbacks applied. Reset steps to start again.`);
+    if (!stepper) stepper = { list: new api.LiveList(), next: 0, log: [], ...deliveryOrder() };
+    const { order } = stepper;
+    if (stepper.next >= order.length) {
+      fill(status, `All ${order.length} deliveries applied. Reset steps to start again.`);
       return;
     }
-    const item = items[stepper.next];
+    const i = order[stepper.next];
+    const item = items[i];
+    const again = order.slice(0, stepper.next).includes(i);
+    const label = `#${i + 1} ${item.label}${again ? " (again)" : ""}`;
     let keys;
     try {
       keys = stepper.list.apply(item.cb);
     } catch (e) {
       if (!(e instanceof api.ZegoCallbackError)) throw e;
       keys = null;
-      stepper.log.push({ label: item.label, error: e.message });
+      stepper.log.push({ label, error: e.message });
     }
-    if (keys) stepper.log.push({ label: item.label, keys });
+    if (keys) stepper.log.push({ label, keys });
     stepper.next += 1;
     renderItems();
     fill(
       stepsArea,
-      h("h3", {}, `Step by step: ${stepper.next} of ${items.length} applied`),
+      h("h3", {}, `Step by step, ${stepper.text}: ${stepper.next} of ${order.length} delivered`),
       h(
         "ol",
         { class: "step-log" },
@@ -194,10 +212,19 @@ export function setupReplay(ctx) {
           ),
         ),
       ),
-      streamsTable(stepper.list.streams(), `Live streams after step ${stepper.next}`),
+      streamsTable(stepper.list.streams(), `Live streams after step ${stepper.next}`, { compact: true }),
       mixesTable(stepper.list.mixes(), `Running mixes after step ${stepper.next}`),
     );
-    fill(status, `Applied ${item.label}.`);
+    fill(status, `Applied ${label}.`);
+  }
+
+  /** Another order to walk: the steps taken so far no longer follow it. */
+  function orderChanged() {
+    if (!stepper) return;
+    stepper = null;
+    fill(stepsArea);
+    fill(status, "The delivery order changed: steps start again.");
+    renderItems();
   }
 
   $("#replay-add").addEventListener("click", add);
@@ -209,9 +236,11 @@ export function setupReplay(ctx) {
   $("#replay-play").addEventListener("click", play);
   $("#replay-reshuffle").addEventListener("click", () => {
     seedInput.value = String(1 + Math.floor(Math.random() * 99999));
+    orderChanged();
     play();
   });
   $("#replay-step").addEventListener("click", step);
+  for (const input of [seedInput, duplicates, stepOrder]) input.addEventListener("change", orderChanged);
   $("#replay-step-reset").addEventListener("click", () => {
     stepper = null;
     fill(stepsArea);
