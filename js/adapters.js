@@ -82,8 +82,17 @@ function makeAdapters(api, rules) {
     }
   }
 
-  const nonceOf = (cb) => cb.nonce ?? cb.fields?.nonce ?? cb.fields?.Nonce;
-  const timestampOf = (cb) => cb.timestamp ?? cb.fields?.timestamp ?? cb.fields?.Timestamp;
+  // An envelope field of a callback: a documented event's own, or an unknown event's field
+  // by its name or PascalCase twin (api.envelopeNames, the core's table).
+  const envelopeField = (cb, name) => {
+    if (cb.known) return cb[name];
+    for (const n of api.envelopeNames.find(([snake]) => snake === name) ?? [name]) {
+      if (cb.fields?.[n] !== undefined) return cb.fields[n];
+    }
+    return undefined;
+  };
+  const nonceOf = (cb) => envelopeField(cb, "nonce");
+  const timestampOf = (cb) => envelopeField(cb, "timestamp");
 
   /** Claims a callback in the store; a store that throws is `storage_failed` (503). */
   async function claimIn(store, cb, body, toleranceSeconds) {

@@ -16,29 +16,30 @@ class ZegoCallbackError extends Error {
 // How a callback is built from the spans `receivePacked` writes (src/spans.rs): `t` is the
 // body as a string, `s` the words, `w` the index of a field's mode word, then its span.
 // scripts/build-pkg.mjs generates one builder per event from the schemas (BUILDERS, after
-// this fragment), each an object literal with the event's keys written out.
+// this fragment), each an object literal with the event's keys written out, and the
+// protocol's constants (SPAN_* modes, SLOT_* header words, word counts) from the wasm.
 function spanValue(t, m, a, b) {
   switch (m) {
-    case 1:
+    case SPAN_SLICE:
       return t.slice(a, b);
-    case 2:
+    case SPAN_JSON:
       return JSON.parse(t.slice(a, b));
-    case 3:
+    case SPAN_NUMBER:
       return +t.slice(a, b);
-    case 4:
+    case SPAN_ONE:
       return [t.slice(a, b)];
-    case 5:
+    case SPAN_EMPTY:
       return [];
-    case 6:
+    case SPAN_TRUE:
       return true;
-    case 7:
+    case SPAN_FALSE:
       return false;
     default:
       return null;
   }
 }
 function spanText(t, s, w) {
-  return s[w] === 1 ? t.slice(s[w + 1], s[w + 2]) : unescaped(t.slice(s[w + 1], s[w + 2]));
+  return s[w] === SPAN_SLICE ? t.slice(s[w + 1], s[w + 2]) : unescaped(t.slice(s[w + 1], s[w + 2]));
 }
 // A string with escapes, from its JSON: the last one is kept, since a callback's one escaped
 // value (`stream_attr`, JSON in a string) is mostly the same from one callback to the next.
@@ -52,24 +53,24 @@ function unescaped(json) {
   return lastUnescaped;
 }
 function spanList(t, s, w) {
-  if (s[w] !== 9) return spanValue(t, s[w], s[w + 1], s[w + 2]);
+  if (s[w] !== SPAN_LIST) return spanValue(t, s[w], s[w + 1], s[w + 2]);
   // Each item is a mode, start and end, like a field's: spanText reads it.
   const i = s[w + 1];
   switch (s[w + 2]) {
     case 1:
       return [spanText(t, s, i)];
     case 2:
-      return [spanText(t, s, i), spanText(t, s, i + 3)];
+      return [spanText(t, s, i), spanText(t, s, i + FIELD_WORDS)];
     default: {
       const list = [];
-      for (let j = i, n = s[w + 2]; n > 0; n--, j += 3) list.push(spanText(t, s, j));
+      for (let j = i, n = s[w + 2]; n > 0; n--, j += FIELD_WORDS) list.push(spanText(t, s, j));
       return list;
     }
   }
 }
 function spanExtra(t, s) {
   const extra = {};
-  for (let n = s[0], w = s[4]; n > 0; n--, w += 5) extra[t.slice(s[w], s[w + 1])] = spanValue(t, s[w + 2], s[w + 3], s[w + 4]);
+  for (let n = s[SLOT_EXTRAS], w = s[SLOT_EXTRAS_AT]; n > 0; n--, w += EXTRA_WORDS) extra[t.slice(s[w], s[w + 1])] = spanValue(t, s[w + 2], s[w + 3], s[w + 4]);
   return extra;
 }
 
@@ -321,6 +322,11 @@ function makeApi(raw) {
   /** Every documented event: its fields, their kinds, limits and ZEGO's descriptions. */
   const schemas = JSON.parse(raw.schemas());
 
+  /** The envelope's field names, each with the PascalCase name other events use
+   * (`[["event", "Event"], ["appid", "AppId"], ...]`): a field is found by its first name,
+   * else its second, and by no other spelling. */
+  const envelopeNames = JSON.parse(raw.envelopeNames()).filter(Boolean);
+
   // The live-list rules, driven against any store: plan (keys to read), decide (the write
   // for the callback's own key), and for a room_close, decideScanned for each stored
   // stream under plan.scanPrefix once the first write is stored.
@@ -349,7 +355,12 @@ function makeApi(raw) {
     },
   };
 
-  /** A live list kept in memory, driven by the same rules as the Worker's KV. */
+  /**
+   * A live list kept in memory, driven by the same rules as the Worker's KV: a store of its
+   * own over `live`, the three steps of the core's `live::decide_all` (kept here rather than
+   * in the wasm, where they cost more than the size goal leaves; tests/node/live.test.mjs
+   * holds them to the core's LiveList over generated histories).
+   */
   class LiveList {
     #records = new Map();
 
@@ -412,6 +423,7 @@ function makeApi(raw) {
     parse,
     receive,
     schemas,
+    envelopeNames,
     defaults,
     live,
     LiveList,

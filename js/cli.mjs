@@ -140,7 +140,7 @@ function verify(args, out) {
     }
   }
   const scan = bodyMembers(body, contentType);
-  const { rows, event, known } = fieldRows({ members: scan.members, parsed, error: parseError, schemas: api.schemas });
+  const { rows, event, known } = fieldRows({ members: scan.members, parsed, error: parseError, schemas: api.schemas, envelopeNames: api.envelopeNames });
   const result = {
     accepted: Boolean(accepted),
     error: refusal ? { code: refusal.code, status: refusal.status, message: refusal.message, field: refusal.field ?? null } : null,

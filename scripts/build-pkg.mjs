@@ -9,6 +9,7 @@ import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, symli
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildersSource } from "./builders.mjs";
+import { withEventTypes } from "./types.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = join(root, "pkg");
@@ -80,11 +81,13 @@ writeFileSync(nodeGlue, glue.replace(wasmPath, "const wasmPath = `${__dirname}/.
 // fragments put into every entry, so each entry is one module with one instance.
 // Between them, the result builders generated from the schemas the wasm itself reports.
 const built = createRequire(import.meta.url)(nodeGlue);
-const builders = buildersSource(JSON.parse(built.schemas()), JSON.parse(built.codecNames()));
+const schemas = JSON.parse(built.schemas());
+const envelopeNames = JSON.parse(built.envelopeNames()).filter(Boolean);
+const builders = buildersSource(schemas, JSON.parse(built.codecNames()), JSON.parse(built.spanProtocol()), envelopeNames);
 const api =
   readFileSync(join(root, "js", "api.js"), "utf8") + builders + readFileSync(join(root, "js", "adapters.js"), "utf8");
 const names = [
-  ...["sign", "signingString", "verifySignature", "parse", "receive", "schemas", "defaults", "live", "LiveList", "ZegoCallbackError"],
+  ...["sign", "signingString", "verifySignature", "parse", "receive", "schemas", "envelopeNames", "defaults", "live", "LiveList", "ZegoCallbackError"],
   ...["ZegoCallbacks", "MemoryNonceStore", "createHandler", "createNodeMiddleware", "signCallback", "signedRequest"],
 ];
 const fnNames = names.filter((n) => n !== "ZegoCallbackError").join(", ");
@@ -122,14 +125,15 @@ writeFileSync(
   esmEntry(`import wasmModule from "./web/${name}_bg.wasm";\nraw.initSync({ module: wasmModule });\n`),
 );
 
-copyFileSync(join(root, "js", "index.d.ts"), join(pkg, "index.d.ts"));
+// The types, their event part generated from the schemas (scripts/types.mjs).
+writeFileSync(join(pkg, "index.d.ts"), withEventTypes(readFileSync(join(root, "js", "index.d.ts"), "utf8"), schemas, envelopeNames));
 
 // The CLI, with what it shares with the inspector page (how a body's fields read and what
 // to warn about) and ZEGO's documented examples, for `send --fixtures`.
 mkdirSync(join(pkg, "bin"));
 copyFileSync(join(root, "js", "cli.mjs"), join(pkg, "bin", "zego-callback.mjs"));
 mkdirSync(join(pkg, "lib"));
-for (const file of ["raw.mjs", "fields.mjs"]) copyFileSync(join(root, "www", "lib", file), join(pkg, "lib", file));
+for (const file of ["raw.mjs", "fields.mjs", "check.mjs", "kinds.mjs"]) copyFileSync(join(root, "www", "lib", file), join(pkg, "lib", file));
 cpSync(join(root, "tests", "fixtures", "seeds"), join(pkg, "fixtures"), { recursive: true });
 copyFileSync(join(root, "js", "README.md"), join(pkg, "README.md"));
 writeFileSync(
@@ -183,7 +187,7 @@ for (const part of ["index.json", "seeds", "signed", "bad"]) {
 
 // The package's JS without comments and layout (names kept, so stack traces still read):
 // it is a third of the download otherwise. The sources stay readable in js/.
-for (const file of ["index.cjs", "index.browser.mjs", "index.workerd.mjs", "web/api.mjs", `web/${name}.mjs`, `node/${name}.js`, "bin/zego-callback.mjs", "lib/raw.mjs", "lib/fields.mjs"]) {
+for (const file of ["index.cjs", "index.browser.mjs", "index.workerd.mjs", "web/api.mjs", `web/${name}.mjs`, `node/${name}.js`, "bin/zego-callback.mjs", "lib/raw.mjs", "lib/fields.mjs", "lib/check.mjs", "lib/kinds.mjs"]) {
   const path = join(pkg, file);
   const { code } = transformSync(readFileSync(path, "utf8"), { minifyWhitespace: true, minifySyntax: true, legalComments: "none", target: "es2022" });
   writeFileSync(path, code);

@@ -2,62 +2,67 @@
 // build time: runtimes such as workerd refuse code made at run time, and V8 builds an object
 // fastest from a literal whose keys are written out.
 //
-// Each builder takes the body as a string `t` and the words `s` src/spans.rs writes:
-//   s[0] extras, s[1] absent optional fields, s[2] codec present, s[3] codec id, s[4] where
-//   the extras start; then per field of the schema (envelope first) its mode, start and end;
-//   then list items (3 words each) and extras (5 words each).
-// With no optional field absent it returns one literal; otherwise it adds fields one by one
-// in the same order, skipping the absent ones. Keys and order are those of the JSON the
-// other path writes (tests/node/spans.test.mjs compares the two).
+// Each builder takes the body as a string `t` and the words `s` src/spans.rs writes, as its
+// protocol (the wasm's spanProtocol(): modes, header slots, word counts) lays them out: the
+// header (extras, absent optional fields, codec present, codec id, where the extras start);
+// then per field of the schema (envelope first) its mode, start and end; then list items and
+// extras. With no optional field absent it returns one literal; otherwise it adds fields one
+// by one in the same order, skipping the absent ones. Keys and order are those of the JSON
+// the other path writes (tests/node/spans.test.mjs compares the two).
 
-const HEADER = 5;
+import { KINDS } from "../www/lib/kinds.mjs";
 
-/** The builders' source: `const BUILDERS = [...]`, indexed like the schemas. */
-export function buildersSource(schemas, codecNames) {
+/** The protocol's constants as JS: `SPAN_<MODE>`, `SLOT_<HEADER WORD>` and the word counts. */
+function protocolSource({ modes, header, words }) {
+  const consts = (prefix, table) =>
+    Object.entries(table)
+      .filter(([name]) => name !== "_")
+      .map(([name, value]) => `${prefix}${name} = ${value}`)
+      .join(", ");
+  return `const ${consts("SPAN_", modes)};\nconst ${consts("SLOT_", header)};\nconst ${consts("", words)};\n`;
+}
+
+/** The builders' source: the protocol's constants and `const BUILDERS = [...]`, indexed like
+ * the schemas. */
+export function buildersSource(schemas, codecNames, protocol, envelopeNames) {
+  const { header, words } = protocol;
+  // The envelope's fields come first in every schema.
+  const envelopeSize = envelopeNames.length;
   const builders = schemas.map((schema) => {
-    const at = (i) => HEADER + 3 * i;
+    const at = (i) => words.HEADER + words.FIELD_WORDS * i;
     // Short names for the helpers of js/api.js (T, L, X) and those defined below (I, S, C):
     // the builders name one per field, and the package ships them twice (CommonJS and ES).
     const value = (field, i) => {
       const w = at(i);
-      switch (field.kind) {
-        case "integer":
-        case "app_id":
-        case "timestamp":
-          return `I(s, ${w})`;
-        case "id":
-          return `S(t, s, ${w})`;
-        case "strings":
-          return `L(t, s, ${w})`;
-        default:
-          return `T(t, s, ${w})`;
-      }
+      const helper = KINDS[field.kind]?.build;
+      if (helper === undefined) throw new Error(`no builder for the kind ${field.kind} (www/lib/kinds.mjs)`);
+      return helper === "I" ? `I(s, ${w})` : `${helper}(t, s, ${w})`;
     };
     const key = (name) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name));
     const derived = schema.event === "stream_create" ? ["codec", "C(s)"] : null;
-    const optional = (f) => !f.required && f.kind !== "strings";
+    const optional = (f) => !f.required && !KINDS[f.kind].always;
 
     // Every field present: one literal.
     const entries = schema.fields.map((f, i) => `${key(f.name)}: ${value(f, i)}`);
     entries.splice(1, 0, "known: true");
     if (derived) entries.push(`${derived[0]}: ${derived[1]}`);
-    entries.push(`extra: s[0] === 0 ? {} : X(t, s)`);
+    entries.push(`extra: s[${header.EXTRAS}] === 0 ? {} : X(t, s)`);
 
     // Some optional field absent: the envelope as a literal, the rest added in order.
-    const envelope = schema.fields.slice(0, 5).map((f, i) => `${key(f.name)}: ${value(f, i)}`);
+    const envelope = schema.fields.slice(0, envelopeSize).map((f, i) => `${key(f.name)}: ${value(f, i)}`);
     envelope.splice(1, 0, "known: true");
-    const rest = schema.fields.slice(5).map((f, j) => {
-      const i = j + 5;
+    const rest = schema.fields.slice(envelopeSize).map((f, j) => {
+      const i = j + envelopeSize;
       const set = `o.${key(f.name)} = ${value(f, i)};`;
       return optional(f) ? `if (s[${at(i)}] !== 0) ${set}` : set;
     });
     if (derived) rest.push(`o.${derived[0]} = ${derived[1]};`);
-    rest.push(`o.extra = s[0] === 0 ? {} : X(t, s);`);
+    rest.push(`o.extra = s[${header.EXTRAS}] === 0 ? {} : X(t, s);`);
 
     return (
       `  // ${schema.event}\n` +
       `  (t, s) => {\n` +
-      `    if (s[1] === 0) return { ${entries.join(", ")} };\n` +
+      `    if (s[${header.ABSENT_FIELDS}] === 0) return { ${entries.join(", ")} };\n` +
       `    const o = { ${envelope.join(", ")} };\n` +
       rest.map((line) => `    ${line}\n`).join("") +
       `    return o;\n` +
@@ -66,7 +71,8 @@ export function buildersSource(schemas, codecNames) {
   });
   const known = codecNames.slice(0, -1);
   return (
-    `// Generated by scripts/builders.mjs from the schemas.\n` +
+    `// Generated by scripts/builders.mjs from the schemas and the span protocol.\n` +
+    protocolSource(protocol) +
     `const CODEC_NAMES = ${JSON.stringify(known)};\n` +
     `const T = spanText, L = spanList, X = spanExtra;\n` +
     `// An integer given by value: high and low 32 bits.\n` +
@@ -78,8 +84,8 @@ export function buildersSource(schemas, codecNames) {
     `  return t.slice(s[w + 1], s[w + 2]);\n` +
     `}\n` +
     `function C(s) {\n` +
-    `  if (s[2] === 0) return null;\n` +
-    `  const cid = s[3] >>> 0;\n` +
+    `  if (s[${header.CODEC_PRESENT}] === 0) return null;\n` +
+    `  const cid = s[${header.CODEC_ID}] >>> 0;\n` +
     `  return { cid, name: cid < CODEC_NAMES.length ? CODEC_NAMES[cid] : ${JSON.stringify(codecNames.at(-1))} };\n` +
     `}\n` +
     `const BUILDERS = [\n${builders.join("")}];\n`

@@ -187,7 +187,7 @@ impl Error {
 }
 
 /// Every error code with the HTTP status a server answers for it: the one table the Worker,
-/// the npm module (which reads it from the wasm) and the framework adapters use.
+/// the npm module (which asks the wasm for a code's status) and the framework adapters use.
 pub const ERROR_TABLE: &[(&str, u16)] = &[
     ("malformed_body", 400),
     ("missing_field", 400),
@@ -280,6 +280,43 @@ mod tests {
         }
         assert_eq!(codes.len(), table.len(), "no row without a variant");
         assert_eq!(status_of("nope"), None);
+    }
+
+    /// The codes as the TypeScript types and the README's table give them, held to the table.
+    #[test]
+    fn the_types_and_the_readme_list_the_table() {
+        let dts = include_str!("../js/index.d.ts");
+        let union = dts
+            .split("export type ErrorCode =")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .unwrap();
+        let mut typed: Vec<&str> = union.split('"').skip(1).step_by(2).collect();
+        let mut codes: Vec<&str> = ERROR_TABLE.iter().map(|(c, _)| *c).collect();
+        typed.sort_unstable();
+        codes.sort_unstable();
+        assert_eq!(typed, codes, "js/index.d.ts ErrorCode");
+
+        let readme = include_str!("../README.md");
+        let mut rows: Vec<(String, u16)> = readme
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let code = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                let status = cells.get(2)?.parse().ok()?;
+                ERROR_TABLE
+                    .iter()
+                    .any(|(c, _)| *c == code)
+                    .then(|| (code.to_owned(), status))
+            })
+            .collect();
+        let mut table: Vec<(String, u16)> = ERROR_TABLE
+            .iter()
+            .map(|&(c, s)| (c.to_owned(), s))
+            .collect();
+        rows.sort();
+        table.sort();
+        assert_eq!(rows, table, "README's error table");
     }
 
     #[test]

@@ -265,12 +265,43 @@ impl<'a> Envelope<'a> {
     }
 }
 
+macro_rules! envelope_names {
+    ($($snake:literal => $pascal:literal,)*) => {
+        /// The envelope's fields as the documented events name them, each with the PascalCase
+        /// name other events (`transcode_*`, `censor_*`) use: a field is looked for by its
+        /// first name, then by its second ([`envelope_field`]), and by no other spelling.
+        pub const ENVELOPE_NAMES: &[(&str, &str)] = &[$(($snake, $pascal)),*];
+
+        /// [`ENVELOPE_NAMES`] as JSON, `[["event","Event"],...]`, written at compile time
+        /// (for the npm module and the inspector page).
+        pub const ENVELOPE_NAMES_JSON: &str =
+            concat!("[", $("[\"", $snake, "\",\"", $pascal, "\"],",)* "null]");
+    };
+}
+
+envelope_names! {
+    "event" => "Event",
+    "appid" => "AppId",
+    "timestamp" => "Timestamp",
+    "nonce" => "Nonce",
+    "signature" => "Signature",
+}
+
+/// An envelope field of a decoded body by its name in [`ENVELOPE_NAMES`] (`snake`): that
+/// field, else its PascalCase twin. Returns the name found and the value.
+pub fn envelope_field<'f, 'a>(
+    fields: &'f Fields<'a>,
+    snake: &str,
+) -> Option<(&'static str, &'f Value<'a>)> {
+    let &(name, pascal) = ENVELOPE_NAMES.iter().find(|(n, _)| *n == snake)?;
+    [name, pascal]
+        .into_iter()
+        .find_map(|n| fields.get(n).map(|v| (n, v)))
+}
+
 /// The `event` (or PascalCase `Event`) of a decoded body.
 fn event_name<'a>(fields: &Fields<'a>) -> Result<Cow<'a, str>, Error> {
-    let (name, value) = ["event", "Event"]
-        .iter()
-        .find_map(|n| fields.get(n).map(|v| (*n, v)))
-        .ok_or_else(|| Error::missing("event"))?;
+    let (name, value) = envelope_field(fields, "event").ok_or_else(|| Error::missing("event"))?;
     match value {
         Value::String(s) if !s.is_empty() => Ok(s.clone()),
         Value::String(_) => Err(Error::invalid(name, "is empty")),
@@ -321,6 +352,24 @@ mod tests {
 
     fn parse(json: &str) -> Result<Callback<'_>, Error> {
         Callback::from_fields(decode(json.as_bytes(), None)?)
+    }
+
+    #[test]
+    fn envelope_names_as_json_are_the_table() {
+        let json: Vec<Option<(String, String)>> =
+            serde_json::from_str(ENVELOPE_NAMES_JSON).unwrap();
+        let rows: Vec<(String, String)> = json.into_iter().flatten().collect();
+        let table: Vec<(String, String)> = ENVELOPE_NAMES
+            .iter()
+            .map(|&(a, b)| (a.to_owned(), b.to_owned()))
+            .collect();
+        assert_eq!(rows, table);
+        let fields = decode(br#"{"Nonce":"1","NONCE":"2","nonce":"3"}"#, None).unwrap();
+        assert_eq!(envelope_field(&fields, "nonce").unwrap().0, "nonce");
+        let fields = decode(br#"{"NONCE":"2","Nonce":"1"}"#, None).unwrap();
+        assert_eq!(envelope_field(&fields, "nonce").unwrap().0, "Nonce");
+        let fields = decode(br#"{"NONCE":"2"}"#, None).unwrap();
+        assert_eq!(envelope_field(&fields, "nonce"), None);
     }
 
     #[test]

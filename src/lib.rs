@@ -88,13 +88,12 @@ pub struct SignedParts<'a> {
 }
 
 impl<'a> SignedParts<'a> {
-    /// Reads `timestamp`, `nonce` and `signature` (or their PascalCase forms) from the fields.
+    /// Reads `timestamp`, `nonce` and `signature` (or their PascalCase forms,
+    /// [`event::ENVELOPE_NAMES`]) from the fields.
     pub fn from_fields(fields: &'a Fields<'_>) -> Result<Self, Error> {
-        let get = |snake: &str, pascal: &str| -> Result<(&'a str, &'a Value<'_>), Error> {
-            let (name, value) = [snake, pascal]
-                .into_iter()
-                .find_map(|n| fields.get(n).map(|v| (n, v)))
-                .ok_or_else(|| Error::missing(snake))?;
+        let get = |snake: &str| -> Result<(&'a str, &'a Value<'_>), Error> {
+            let (name, value) =
+                event::envelope_field(fields, snake).ok_or_else(|| Error::missing(snake))?;
             match value.as_text() {
                 Some(text) => Ok((text, value)),
                 None => Err(Error::InvalidField {
@@ -103,14 +102,14 @@ impl<'a> SignedParts<'a> {
                 }),
             }
         };
-        let (timestamp, ts_value) = get("timestamp", "Timestamp")?;
+        let (timestamp, ts_value) = get("timestamp")?;
         let timestamp_secs = field::integer("timestamp", ts_value, value::MAX_SAFE_INTEGER)?
             .ok_or_else(|| Error::missing("timestamp"))? as i64;
         Ok(SignedParts {
             timestamp,
             timestamp_secs,
-            nonce: get("nonce", "Nonce")?.0,
-            signature: get("signature", "Signature")?.0,
+            nonce: get("nonce")?.0,
+            signature: get("signature")?.0,
         })
     }
 }

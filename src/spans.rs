@@ -20,39 +20,84 @@ use crate::field::{decimal, Codec, Kind, StreamAttr};
 use crate::signature;
 use crate::value::{safe_integer, same, MAX_SAFE_INTEGER};
 
-/// How JS reads a value from its span.
-pub(crate) mod mode {
-    /// Not present: no property.
-    pub const ABSENT: i32 = 0;
-    /// `text.slice(start, end)`.
-    pub const SLICE: i32 = 1;
-    /// `JSON.parse(text.slice(start, end))`: a string with escapes, or an array of strings.
-    pub const JSON: i32 = 2;
-    /// `+text.slice(start, end)`: decimal digits of at most 2^53 - 1.
-    pub const NUMBER: i32 = 3;
-    /// `[text.slice(start, end)]`.
-    pub const ONE: i32 = 4;
-    /// `[]`.
-    pub const EMPTY: i32 = 5;
-    /// `true`.
-    pub const TRUE: i32 = 6;
-    /// `false`.
-    pub const FALSE: i32 = 7;
-    /// `null`.
-    pub const NULL: i32 = 8;
-    /// An array of strings: "start" is the word where its items begin, "end" their count;
-    /// each item is a mode (`SLICE` or `JSON`), a start and an end.
-    pub const LIST: i32 = 9;
-    /// An integer of at most 2^53 - 1, not a span: "start" and "end" are its high and low
-    /// 32 bits.
-    pub const INTEGER: i32 = 10;
+macro_rules! protocol {
+    (
+        modes { $($(#[doc = $mdoc:literal])* $mode:ident = $mv:literal,)* }
+        header { $($(#[doc = $hdoc:literal])* $slot:ident = $hv:literal,)* }
+        words { $($(#[doc = $wdoc:literal])* $word:ident = $wv:literal,)* }
+    ) => {
+        /// How JS reads a value from its span.
+        pub(crate) mod mode {
+            $( $(#[doc = $mdoc])* pub const $mode: i32 = $mv; )*
+        }
+
+        /// The words before the fields, by position.
+        pub(crate) mod slot {
+            $( $(#[doc = $hdoc])* pub const $slot: usize = $hv; )*
+        }
+
+        $( $(#[doc = $wdoc])* pub(crate) const $word: usize = $wv; )*
+
+        /// The protocol as JSON, for the JS that reads the words (scripts/build-pkg.mjs
+        /// writes its constants into the package): `{"modes":{..},"header":{..},"words":{..}}`.
+        pub(crate) const PROTOCOL_JSON: &str = concat!(
+            "{\"modes\":{", $("\"", stringify!($mode), "\":", $mv, ",",)* "\"_\":0},",
+            "\"header\":{", $("\"", stringify!($slot), "\":", $hv, ",",)* "\"_\":0},",
+            "\"words\":{", $("\"", stringify!($word), "\":", $wv, ",",)* "\"_\":0}}"
+        );
+    };
 }
 
-/// Words before the fields: extras, absent optional fields, codec present, codec id, and
-/// where the extras start. List items and extras follow the fields.
-pub(crate) const HEADER: usize = 5;
-/// Words per extra field: name start, name end, mode, start, end.
-pub(crate) const EXTRA_WORDS: usize = 5;
+protocol! {
+    modes {
+        /// Not present: no property.
+        ABSENT = 0,
+        /// `text.slice(start, end)`.
+        SLICE = 1,
+        /// `JSON.parse(text.slice(start, end))`: a string with escapes, or an array of strings.
+        JSON = 2,
+        /// `+text.slice(start, end)`: decimal digits of at most 2^53 - 1.
+        NUMBER = 3,
+        /// `[text.slice(start, end)]`.
+        ONE = 4,
+        /// `[]`.
+        EMPTY = 5,
+        /// `true`.
+        TRUE = 6,
+        /// `false`.
+        FALSE = 7,
+        /// `null`.
+        NULL = 8,
+        /// An array of strings: "start" is the word where its items begin, "end" their count;
+        /// each item is a mode (`SLICE` or `JSON`), a start and an end.
+        LIST = 9,
+        /// An integer of at most 2^53 - 1, not a span: "start" and "end" are its high and
+        /// low 32 bits.
+        INTEGER = 10,
+    }
+    header {
+        /// How many extra fields follow the list items.
+        EXTRAS = 0,
+        /// How many optional fields are absent.
+        ABSENT_FIELDS = 1,
+        /// 1 when `stream_attr` names a codec.
+        CODEC_PRESENT = 2,
+        /// The codec's cid.
+        CODEC_ID = 3,
+        /// The word where the extras start.
+        EXTRAS_AT = 4,
+    }
+    words {
+        /// Words before the fields (the header above). List items and extras follow the
+        /// fields.
+        HEADER = 5,
+        /// Words per field: mode, start, end.
+        FIELD_WORDS = 3,
+        /// Words per extra field: name start, name end, mode, start, end.
+        EXTRA_WORDS = 5,
+    }
+}
+
 /// The most words written: the output buffer never grows, so JS keeps one view of it.
 pub(crate) const MAX_WORDS: usize = 1024;
 
@@ -135,7 +180,7 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
         return None;
     }
 
-    let words = HEADER + 3 * fields.len();
+    let words = HEADER + FIELD_WORDS * fields.len();
     out.clear();
     out.resize(words, 0);
     // The fields given so far, and the members that gave the signed ones (timestamp, nonce,
@@ -193,7 +238,7 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
             (Kind::Strings, Shape::Strings) => {
                 let first = out.len();
                 let (from, to) = (m.items.0 as usize, m.items.1 as usize);
-                if first + 3 * (to - from) > MAX_WORDS {
+                if first + FIELD_WORDS * (to - from) > MAX_WORDS {
                     return None;
                 }
                 for item in &items[from..to] {
@@ -222,7 +267,7 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
                 _ => StreamAttr::codec_of(value(m)),
             };
         }
-        let w = HEADER + 3 * i;
+        let w = HEADER + FIELD_WORDS * i;
         out[w] = mode;
         if mode == mode::LIST || mode == mode::INTEGER {
             out[w + 1] = span.0 as i32;
@@ -247,14 +292,14 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
 
     let mut absent = 0;
     for (i, f) in fields.iter().enumerate() {
-        if out[HEADER + 3 * i] != mode::ABSENT {
+        if out[HEADER + FIELD_WORDS * i] != mode::ABSENT {
             continue;
         }
         if f.required {
             return None;
         }
         if f.kind == Kind::Strings {
-            out[HEADER + 3 * i] = mode::EMPTY;
+            out[HEADER + FIELD_WORDS * i] = mode::EMPTY;
         } else {
             absent += 1;
         }
@@ -286,13 +331,13 @@ pub(crate) fn describe(req: &Request<'_>, flat: &mut Flat, out: &mut Vec<i32>) -
         }
         out.extend([at(m.key.0), at(m.key.1), mode, at(span.0), at(span.1)]);
     }
-    out[0] = extras.len() as i32;
-    out[1] = absent;
+    out[slot::EXTRAS] = extras.len() as i32;
+    out[slot::ABSENT_FIELDS] = absent;
     if let Some(codec) = codec {
-        out[2] = 1;
-        out[3] = codec.cid() as i32;
+        out[slot::CODEC_PRESENT] = 1;
+        out[slot::CODEC_ID] = codec.cid() as i32;
     }
-    out[4] = extras_at as i32;
+    out[slot::EXTRAS_AT] = extras_at as i32;
     if !ascii {
         to_utf16(req.body, out, fields.len(), extras_at);
     }
@@ -332,7 +377,7 @@ fn to_utf16(body: &[u8], out: &mut [i32], fields: usize, extras_at: usize) {
         }
     }
     at.push(units);
-    let fields_end = HEADER + 3 * fields;
+    let fields_end = HEADER + FIELD_WORDS * fields;
     let (head, tail) = out.split_at_mut(fields_end);
     let convert = |w: &mut i32| *w = at[*w as usize] as i32;
     for slot in head[HEADER..].chunks_exact_mut(3) {
@@ -354,6 +399,17 @@ fn to_utf16(body: &[u8], out: &mut [i32], fields: usize, extras_at: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_protocol_as_json_is_the_constants() {
+        let json: serde_json::Value = serde_json::from_str(PROTOCOL_JSON).unwrap();
+        assert_eq!(json["modes"]["SLICE"], mode::SLICE);
+        assert_eq!(json["modes"]["INTEGER"], mode::INTEGER);
+        assert_eq!(json["header"]["EXTRAS_AT"], slot::EXTRAS_AT as u64);
+        assert_eq!(json["words"]["HEADER"], HEADER as u64);
+        assert_eq!(json["words"]["EXTRA_WORDS"], EXTRA_WORDS as u64);
+        assert_eq!(json["modes"].as_object().unwrap().len(), 12, "eleven modes and `_`");
+    }
     use crate::sign;
 
     const NOW: i64 = 1_700_000_000;
@@ -381,7 +437,7 @@ mod tests {
 
     /// The text a field's span covers, by the field's index in the schema.
     fn field(body: &str, out: &[i32], i: usize) -> (i32, String) {
-        let w = HEADER + 3 * i;
+        let w = HEADER + FIELD_WORDS * i;
         let units: Vec<u16> = body.encode_utf16().collect();
         let span = &units[out[w + 1] as usize..out[w + 2] as usize];
         (out[w], String::from_utf16(span).unwrap())
@@ -395,9 +451,9 @@ mod tests {
         assert_eq!(SCHEMAS[index].event, "mix_stop");
         assert_eq!(field(&b, &out, 0), (mode::SLICE, "mix_stop".into()));
         // Integers are given by value, high and low 32 bits.
-        let w = HEADER + 3 * 5;
+        let w = HEADER + FIELD_WORDS * 5;
         assert_eq!(&out[w..w + 3], &[mode::INTEGER, 0, 7]);
-        let w = HEADER + 3 * 2;
+        let w = HEADER + FIELD_WORDS * 2;
         assert_eq!(&out[w..w + 3], &[mode::INTEGER, 0, 1_700_000_000]);
         assert_eq!(field(&b, &out, 6), (mode::SLICE, "t1".into()));
         // An escaped string is given with its quotes, for JSON.parse.
@@ -424,13 +480,13 @@ mod tests {
             r#"{{"event":"mix_start","appid":1,"timestamp":"1700000000","nonce":"n","signature":"{sig}","seq":1,"task_id":"t","rtmp_urls":["a","b\"c"],"hls_urls":"one","z":-12,"y":1.50}}"#
         );
         let (_, out) = describe_body(&b, None).unwrap();
-        let w = HEADER + 3 * 11;
+        let w = HEADER + FIELD_WORDS * 11;
         assert_eq!((out[w], out[w + 2]), (mode::LIST, 2));
         assert_eq!(out[out[w + 1] as usize], mode::SLICE);
         assert_eq!(out[out[w + 1] as usize + 3], mode::JSON);
         assert_eq!(field(&b, &out, 12), (mode::ONE, "one".into()));
         // hdl_urls absent: an empty list.
-        assert_eq!(out[HEADER + 3 * 13], mode::EMPTY);
+        assert_eq!(out[HEADER + FIELD_WORDS * 13], mode::EMPTY);
         assert_eq!(out[0], 2);
         let extras = out[4] as usize;
         assert_eq!(out[extras + 2], mode::NUMBER);

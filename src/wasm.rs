@@ -284,6 +284,18 @@ pub fn error_status(code: &str) -> u16 {
     crate::status_of(code).unwrap_or(500)
 }
 
+/// The envelope's names and their PascalCase twins, as JSON: `[["event","Event"],...,null]`.
+#[wasm_bindgen(js_name = envelopeNames)]
+pub fn envelope_names() -> String {
+    event::ENVELOPE_NAMES_JSON.to_owned()
+}
+
+/// The words [`receive_packed`] writes, as JSON: their modes, header slots and sizes.
+#[wasm_bindgen(js_name = spanProtocol)]
+pub fn span_protocol() -> String {
+    spans::PROTOCOL_JSON.to_owned()
+}
+
 /// The replay guard's decision from the digest stored under a claim's key (if any).
 #[wasm_bindgen(js_name = replayDecide)]
 pub fn replay_decide(stored: Option<String>, digest: &str) -> String {

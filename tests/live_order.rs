@@ -419,3 +419,44 @@ proptest! {
         prop_assert_eq!(back, shuffled);
     }
 }
+
+/// Where the histories the npm module's `LiveList` is held to are kept.
+const JS_FIXTURE: &str = "tests/fixtures/live/histories.json";
+
+/// A few generated histories, their deliveries (shuffled, duplicated) and the records Rust's
+/// `LiveList` keeps after them, as tests/node/live.test.mjs replays them through the JS
+/// `LiveList` (a copy of the driver's steps, in JS: this is what holds it to the rules). The
+/// file is generated; this test fails when it is not what the rules give, and
+/// `ZEGO_BLESS=1 cargo test --test live_order` writes it again.
+#[test]
+fn the_js_live_list_fixture_is_what_the_rules_give() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let cases: Vec<String> = (0..6)
+        .map(|_| {
+            let (h, order) = delivery().new_tree(&mut runner).unwrap().current();
+            let bodies: Vec<String> = order
+                .iter()
+                .enumerate()
+                .map(|(try_no, &i)| body(&h.events[i], try_no))
+                .collect();
+            let delivered = replay(order.iter().enumerate().map(|(k, &i)| (k, &h.events[i])));
+            json!({ "deliveries": bodies, "records": delivered.records() }).to_string()
+        })
+        .collect();
+    // One case a line.
+    let text = format!("{{\"cases\":[\n{}\n]}}\n", cases.join(",\n"));
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(JS_FIXTURE);
+    if std::env::var_os("ZEGO_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{JS_FIXTURE} is not what the rules give: run ZEGO_BLESS=1 cargo test --test live_order"
+    );
+}

@@ -88,10 +88,7 @@ pub fn hub_name(app: &str) -> String {
 /// `appid` (nor `AppId`). Any other text is `invalid_field`: objects and keys are named by
 /// the appid, and only digits keep those names apart.
 pub fn app_of(fields: &Fields<'_>) -> Result<Option<String>, Error> {
-    let Some((name, value)) = ["appid", "AppId"]
-        .into_iter()
-        .find_map(|name| fields.get(name).map(|v| (name, v)))
-    else {
+    let Some((name, value)) = crate::event::envelope_field(fields, "appid") else {
         return Ok(None);
     };
     canonical_app(value.as_text().unwrap_or_default())

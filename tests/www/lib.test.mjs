@@ -137,7 +137,7 @@ test("every fixture: rows for every field, the module's error on the field at fa
       error = e;
     }
     assert.equal(error?.code, f.error, f.file);
-    const { rows } = fieldRows({ members, parsed, error, schemas: api.schemas });
+    const { rows } = fieldRows({ members, parsed, error, schemas: api.schemas, envelopeNames: api.envelopeNames });
     if (parsed) {
       assert.ok(!scanError, `${f.file}: the page reads what the module reads`);
       assert.ok(rows.length >= 5 && rows.every((r) => r.typed !== undefined), f.file);

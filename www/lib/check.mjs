@@ -3,16 +3,25 @@
 
 import { memberText } from "./raw.mjs";
 
-/** The signed fields' member: `timestamp`, else any spelling such as PascalCase `Timestamp`. */
-export function findMember(members, name) {
-  return members.find((m) => m.name === name) ?? members.find((m) => m.name.toLowerCase() === name);
+/**
+ * An envelope field's member (or row: anything with a `name`): by its name, else by its
+ * PascalCase twin, as the core looks it up (`envelopeNames`, the module's table of them),
+ * and by no other spelling.
+ */
+export function findMember(members, name, envelopeNames) {
+  const names = envelopeNames.find(([snake]) => snake === name) ?? [name];
+  for (const n of names) {
+    const m = members.find((member) => member.name === n);
+    if (m) return m;
+  }
+  return undefined;
 }
 
 /** `{ timestamp, nonce, signature }`, each `{ name, text }` or undefined when absent. */
-export function signedFields(members) {
+export function signedFields(members, envelopeNames) {
   const out = {};
   for (const name of ["timestamp", "nonce", "signature"]) {
-    const m = findMember(members, name);
+    const m = findMember(members, name, envelopeNames);
     const text = memberText(m);
     out[name] = m && text !== undefined ? { name: m.name, text } : undefined;
   }
@@ -77,7 +86,7 @@ export function timestampAge(timestampText, now, tolerance) {
  * @returns {{ fields, missing: string[], secrets: string[], results: Array, valid: boolean|undefined, age }}
  */
 export function analyzeSignature(api, { members, secretText, now, tolerance }) {
-  const fields = signedFields(members);
+  const fields = signedFields(members, api.envelopeNames);
   const missing = ["timestamp", "nonce", "signature"].filter((n) => !fields[n]);
   const secrets = secretList(secretText);
   const out = { fields, missing, secrets, results: [], valid: undefined, age: undefined };

@@ -1,6 +1,7 @@
 // The Sign section: an editable list of fields, signed and written out as a JSON or form body,
 // and a curl command to send it. Pure apart from the `api` handed to `signRows`; no DOM.
 
+import { findMember } from "./check.mjs";
 import { isJsonValue, stringArray } from "./raw.mjs";
 
 /** A field that cannot be written out, naming its row. */
@@ -84,15 +85,19 @@ export function randomNonce() {
 /** The rows with timestamp, nonce and signature set (added when absent, in the body's case). */
 export function signRows(api, rows, { secret, timestamp, nonce }) {
   const out = rows.map((r) => ({ ...r }));
-  const pascal = out.some((r) => r.name === "Event") && !out.some((r) => r.name === "event");
+  const names = api.envelopeNames;
+  // A body whose event is named by its PascalCase twin gets the signed fields the same way.
+  const event = findMember(out, "event", names);
+  const pascal = event !== undefined && event.name !== "event";
   const set = (name, value) => {
-    const row = out.find((r) => r.name.toLowerCase() === name);
+    const row = findMember(out, name, names);
     if (row) {
       if (row.type === "json") row.type = "string";
       if (row.type === "number" && !/^\d+$/.test(value)) row.type = "string";
       row.value = value;
     } else {
-      out.push({ name: pascal ? name[0].toUpperCase() + name.slice(1) : name, type: "string", value });
+      const [snake, twin] = names.find(([n]) => n === name) ?? [name, name];
+      out.push({ name: pascal ? twin : snake, type: "string", value });
     }
   };
   set("timestamp", timestamp);

@@ -2,18 +2,10 @@
 // warnings, from the body's members, the module's parse result (or error) and its schemas.
 // Pure; no DOM.
 
+import { findMember } from "./check.mjs";
+import { KINDS, kindLabel } from "./kinds.mjs";
 import { jsonParseLoss, memberText, utf8Bytes } from "./raw.mjs";
 
-/** How each schema kind is typed by the module, in words. */
-export const KIND_LABELS = {
-  string: "string",
-  integer: "integer → number",
-  id: "64-bit id → decimal string",
-  app_id: "app id → number",
-  timestamp: "Unix seconds → number",
-  strings: "list of strings",
-  stream_attr: "JSON in a string",
-};
 
 const NOT_FIELDS = new Set(["known", "extra", "codec"]);
 
@@ -43,11 +35,12 @@ function timeHint(name, value) {
  * @param {object|null} o.parsed what `api.parse` returned, or null when it threw
  * @param {object|null} o.error the ZegoCallbackError it threw, or null
  * @param {Array} o.schemas `api.schemas`
+ * @param {Array} o.envelopeNames `api.envelopeNames`
  * @returns {{ rows: Array, event: string|undefined, known: boolean|undefined, schema: object|undefined }}
  */
-export function fieldRows({ members, parsed, error, schemas }) {
+export function fieldRows({ members, parsed, error, schemas, envelopeNames }) {
   const known = parsed ? parsed.known : undefined;
-  const eventMember = members.find((m) => m.name === "event") ?? members.find((m) => m.name.toLowerCase() === "event");
+  const eventMember = findMember(members, "event", envelopeNames);
   const event = parsed ? parsed.event : memberText(eventMember);
   const schema = event !== undefined ? schemaOf(schemas, event) : undefined;
   const docs = new Map((schema?.fields ?? []).map((f) => [f.name, f]));
@@ -63,7 +56,7 @@ export function fieldRows({ members, parsed, error, schemas }) {
       values: m.values,
       typed: undefined,
       typedNote: undefined,
-      kind: field ? KIND_LABELS[field.kind] ?? field.kind : "",
+      kind: field ? kindLabel(field.kind) : "",
       doc: field ? field.doc.trim() : "",
       maxBytes: field?.max_bytes ?? null,
       warnings: [],
@@ -112,7 +105,7 @@ export function fieldRows({ members, parsed, error, schemas }) {
       }
     }
 
-    if (parsed?.known && field && ["integer", "app_id", "timestamp"].includes(field.kind)) {
+    if (parsed?.known && field && KINDS[field.kind]?.ts === "number") {
       const text = memberText(m);
       const value = parsed[m.name];
       if (typeof value === "number" && text !== undefined && text !== String(value)) {
@@ -136,7 +129,7 @@ export function fieldRows({ members, parsed, error, schemas }) {
         raw: "",
         rawType: "absent",
         typed: undefined,
-        kind: field ? KIND_LABELS[field.kind] ?? field.kind : "",
+        kind: field ? kindLabel(field.kind) : "",
         doc: field ? field.doc.trim() : "",
         maxBytes: field?.max_bytes ?? null,
         warnings: [],

@@ -43,7 +43,7 @@ export function setupFields(ctx) {
       watchScroll(area);
       return;
     }
-    const { rows, event, known, schema } = fieldRows({ members: a.members, parsed: a.parsed, error: a.error, schemas: ctx.api.schemas });
+    const { rows, event, known, schema } = fieldRows({ members: a.members, parsed: a.parsed, error: a.error, schemas: ctx.api.schemas, envelopeNames: ctx.api.envelopeNames });
     const out = [];
     const faultIndex = rows.findIndex((r) => r.fault);
 
