@@ -408,7 +408,11 @@ mod tests {
         assert_eq!(json["header"]["EXTRAS_AT"], slot::EXTRAS_AT as u64);
         assert_eq!(json["words"]["HEADER"], HEADER as u64);
         assert_eq!(json["words"]["EXTRA_WORDS"], EXTRA_WORDS as u64);
-        assert_eq!(json["modes"].as_object().unwrap().len(), 12, "eleven modes and `_`");
+        assert_eq!(
+            json["modes"].as_object().unwrap().len(),
+            12,
+            "eleven modes and `_`"
+        );
     }
     use crate::sign;
 

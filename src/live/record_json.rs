@@ -1,8 +1,9 @@
 //! Stored records read back from their JSON with the crate's own JSON reader.
 //!
-//! The npm module gets records back from JS (`live.decide`, `LiveList`) and reads them here
-//! rather than through serde's derived deserializers, which are most of a record's code in the
-//! wasm (and pull in float formatting for their messages). The format is the one
+//! The npm module gets records back from JS (`live.decide`, `LiveList`), and the Worker from
+//! its objects' SQLite and from KV; both read them here rather than through serde's derived
+//! deserializers, which are most of a record's code in the wasm (and pull in float
+//! formatting for their messages). The format is the one
 //! [`Stored`]'s `Serialize` writes and its `Deserialize` reads; the tests hold the three to
 //! each other.
 
@@ -36,6 +37,24 @@ impl Stored {
                 "unknown variant `{other}`, expected one of `stream`, `session`, `mix`"
             )),
         }
+    }
+}
+
+impl StreamRecord {
+    /// Reads a stream's record from the JSON its `Serialize` writes (the Worker's KV values
+    /// and metadata), with the crate's reader.
+    pub fn from_json(text: &str) -> Result<StreamRecord> {
+        let fields = decode_json(text).map_err(|e| e.to_string())?;
+        stream(&Record(&fields, "stream"))
+    }
+}
+
+impl MixRecord {
+    /// Reads a mix task's record from the JSON its `Serialize` writes, with the crate's
+    /// reader.
+    pub fn from_json(text: &str) -> Result<MixRecord> {
+        let fields = decode_json(text).map_err(|e| e.to_string())?;
+        mix(&Record(&fields, "mix"))
     }
 }
 

@@ -41,8 +41,8 @@ pub fn namespace(env: &Env, binding: &str) -> Result<::worker::ObjectNamespace, 
         .map_err(|e| unavailable(binding, e))
 }
 
-/// A binding's text: `None` when absent; a number (from a `[vars]` entry written without
-/// quotes) is taken as its decimal text.
+/// A binding's text: `None` when absent; a whole number (from a `[vars]` entry written
+/// without quotes) is taken as its decimal text.
 fn text(env: &Env, name: &str) -> Result<Option<String>, Error> {
     // Secrets (`wrangler secret put`) and plain-text vars (`.dev.vars`, `--var`, `[vars]`)
     // are both JS strings. workers-rs 0.8 reads them alike; asking for each in turn keeps
@@ -58,9 +58,13 @@ fn text(env: &Env, name: &str) -> Result<Option<String>, Error> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
+    // Whole numbers only: formatting any float would pull float printing into the bundle.
     match value.as_f64() {
-        Some(n) => Ok(Some(n.to_string())),
-        None => Err(Error::InvalidOption {
+        #[allow(clippy::cast_possible_truncation)]
+        Some(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
+            Ok(Some((n as i64).to_string()))
+        }
+        _ => Err(Error::InvalidOption {
             name: name.to_owned(),
             reason: "expected a string".to_owned(),
         }),

@@ -40,8 +40,8 @@ pub struct HubChange {
     pub at: u64,
     /// When the record expires (a tombstone), Unix ms.
     pub expires_at: Option<u64>,
-    /// The record.
-    pub record: Stored,
+    /// The record's JSON, as the room stores it ([`Stored`]'s).
+    pub record: String,
 }
 
 /// A batch of changes, in the order they were applied.
@@ -90,15 +90,15 @@ impl Hub {
                     continue;
                 }
             }
-            let value = serde_json::to_string(&change.record).map_err(|e| Error::Storage {
-                reason: format!("could not serialize `{}`: {e}", change.key),
+            let record = Stored::from_json(&change.record).map_err(|e| Error::Storage {
+                reason: format!("the record sent for `{}` is not valid: {e}", change.key),
             })?;
             sql.exec(
                 "INSERT OR REPLACE INTO records (key, value, version, at, expires_at) \
                  VALUES (?, ?, ?, ?, ?)",
                 vec![
                     change.key.clone().into(),
-                    value.into(),
+                    change.record.clone().into(),
                     int(change.version),
                     int(change.at),
                     change
@@ -107,7 +107,7 @@ impl Hub {
                         .unwrap_or(::worker::SqlStorageValue::Null),
                 ],
             )?;
-            frames.extend(frames::change(app, &change.key, &change.record, change.at));
+            frames.extend(frames::change(app, &change.key, &record, change.at));
         }
         for ws in self.state.get_websockets() {
             for frame in &frames {
@@ -128,7 +128,7 @@ impl Hub {
         )?;
         let mut records: Vec<Stored> = Vec::with_capacity(rows.len());
         for row in &rows {
-            records.extend(serde_json::from_str::<Stored>(&row.text(0)?).ok());
+            records.extend(Stored::from_json(&row.text(0)?).ok());
         }
         let (streams, mixes) = frames::live_of(&records);
         Ok(frames::app_snapshot(app, now, streams, mixes))

@@ -12,7 +12,6 @@
 use ::worker::kv::{Key, KvError, KvStore};
 use ::worker::Env;
 use futures_util::future::try_join_all;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsValue};
@@ -48,19 +47,38 @@ pub enum Listed<R> {
     InValue,
 }
 
+/// A record KV lists, read back from its JSON with the crate's reader (serde's derived
+/// deserializers for the records are most of their code in the bundle).
+pub trait ListedRecord: Sized {
+    /// Reads the record from the JSON its `Serialize` writes.
+    fn read(text: &str) -> Result<Self, String>;
+}
+
+impl ListedRecord for live::StreamRecord {
+    fn read(text: &str) -> Result<Self, String> {
+        live::StreamRecord::from_json(text)
+    }
+}
+
+impl ListedRecord for live::MixRecord {
+    fn read(text: &str) -> Result<Self, String> {
+        live::MixRecord::from_json(text)
+    }
+}
+
 /// Reads a key's metadata as written by [`metadata`].
-pub fn read_metadata<R: DeserializeOwned>(metadata: Option<&Value>) -> Listed<R> {
+pub fn read_metadata<R: ListedRecord>(metadata: Option<&Value>) -> Listed<R> {
     match metadata {
         Some(m) if m.get("in_value") != Some(&Value::Bool(true)) => {
-            serde_json::from_value(m.clone()).map_or(Listed::InValue, Listed::Record)
+            R::read(&m.to_string()).map_or(Listed::InValue, Listed::Record)
         }
         _ => Listed::InValue,
     }
 }
 
 /// Parses a stored value as a record; a value that is not one is a storage fault.
-pub fn read_value<R: DeserializeOwned>(key: &str, text: &str) -> Result<R, Error> {
-    serde_json::from_str(text).map_err(|e| Error::Storage {
+pub fn read_value<R: ListedRecord>(key: &str, text: &str) -> Result<R, Error> {
+    R::read(text).map_err(|e| Error::Storage {
         reason: format!("the value stored under `{key}` is not a valid record: {e}"),
     })
 }
@@ -154,7 +172,7 @@ impl Store {
     }
 
     /// The record stored under `key`.
-    pub async fn get<R: DeserializeOwned>(&self, key: &str) -> Result<Option<R>, Error> {
+    pub async fn get<R: ListedRecord>(&self, key: &str) -> Result<Option<R>, Error> {
         match self.get_text(key).await? {
             Some(text) => read_value(key, &text).map(Some),
             None => Ok(None),
@@ -225,7 +243,7 @@ impl Store {
 
     /// The record of a listed key: from its metadata, or from its value when it did not fit.
     /// `None` when the value is gone (it expired since the list).
-    pub async fn listed<R: DeserializeOwned>(&self, key: &Key) -> Result<Option<R>, Error> {
+    pub async fn listed<R: ListedRecord>(&self, key: &Key) -> Result<Option<R>, Error> {
         match read_metadata(key.metadata.as_ref()) {
             Listed::Record(record) => Ok(Some(record)),
             Listed::InValue => self.get(&key.name).await,
@@ -234,7 +252,7 @@ impl Store {
 
     /// The records of a page's keys with their keys, in order (values read concurrently
     /// where needed).
-    pub async fn listed_all<R: DeserializeOwned>(
+    pub async fn listed_all<R: ListedRecord>(
         &self,
         keys: &[Key],
     ) -> Result<Vec<(String, R)>, Error> {

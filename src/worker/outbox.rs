@@ -243,7 +243,7 @@ impl Outbox<'_> {
                     version: row.progress.version,
                     at: row.at,
                     expires_at: row.expires_at,
-                    record: row.record()?,
+                    record: row.value.clone(),
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;

@@ -83,7 +83,7 @@ impl PendingRow {
 }
 
 fn parse_stored(key: &str, value: &str) -> Result<Stored, Error> {
-    serde_json::from_str(value).map_err(|e| Error::Storage {
+    Stored::from_json(value).map_err(|e| Error::Storage {
         reason: format!("the record under `{key}` is not valid: {e}"),
     })
 }
