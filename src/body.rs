@@ -164,7 +164,9 @@ fn not_utf8(index: usize) -> Error {
     ))
 }
 
-fn form_decode(s: &str) -> Option<Cow<'_, str>> {
+/// One form-encoded component decoded: `+` is a space, `%XX` escapes are decoded; `None`
+/// when the result is not UTF-8.
+pub(crate) fn form_decode(s: &str) -> Option<Cow<'_, str>> {
     if !s.contains(['+', '%']) {
         return Some(Cow::Borrowed(s));
     }

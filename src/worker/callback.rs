@@ -11,6 +11,8 @@ use wasm_bindgen::JsValue;
 
 use super::calls;
 use super::config::{self, Settings, NONCES_BINDING, ROOMS_BINDING};
+use super::endpoints::Forwarding;
+use super::forward;
 use super::guard::{nonces_name, ClaimRequest, ClaimResponse, Guard};
 use super::http::read_body;
 use super::kv::kv_key;
@@ -36,11 +38,16 @@ pub struct Accepted {
     /// The keys of the live list this callback changed (none for a stale, duplicate or
     /// unknown one).
     written: Vec<String>,
+    /// How many endpoints it was queued for (only when forwarding is configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forwarded: Option<usize>,
 }
 
 /// Receives one callback. An error leaves every record as it was.
 pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
     let settings = Settings::read(env)?;
+    // Read before anything is applied: a configuration that cannot be followed is a 500.
+    let forwarding = Forwarding::read(env)?;
     let body = read_body(req, DEFAULT_MAX_BODY_BYTES).await?;
     let content_type = req.headers().get("content-type").ok().flatten();
     let now = i64::try_from(Date::now().as_millis() / 1000).unwrap_or(i64::MAX);
@@ -63,22 +70,63 @@ pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
         return Err(Error::ReplayedNonce { nonce });
     }
 
-    let written = match live::plan(&cb)? {
+    let plan = live::plan(&cb)?;
+    let applied = match &plan {
         Some(plan) => {
             // A key KV would refuse is refused now, before anything is committed.
             if live::is_listed(&plan.key) {
                 kv_key(&app, &plan.key)?;
             }
-            apply(env, &app, &plan.scope, &body, content_type.as_deref()).await?
+            Some(apply(env, &app, &plan.scope, &body, content_type.as_deref()).await?)
         }
-        None => Vec::new(),
+        None => None,
+    };
+    let written = applied
+        .as_ref()
+        .map(|a| a.written.clone())
+        .unwrap_or_default();
+    let duplicate = claim == Claim::Same && written.is_empty();
+
+    // Acknowledged only once its forwards are on the queue: a failed enqueue is a 503, and
+    // ZEGO's retry applies (idempotently) and enqueues again, under the same webhook id.
+    let forwarded = match &forwarding {
+        Some(fwd) => {
+            let live = plan
+                .as_ref()
+                .zip(applied.as_ref())
+                .map(|(plan, a)| forward::Live {
+                    scope: forward::ScopeIds::of(&plan.scope),
+                    written: &a.written,
+                    duplicate,
+                    seq: a.seq,
+                });
+            let accepted = forward::Accepted {
+                app: &app,
+                nonce: &nonce,
+                body: &body,
+                content_type: content_type.as_deref(),
+                callback: &cb,
+                live: live.as_ref(),
+                at: super::now_ms(),
+            };
+            let messages = forward::messages(fwd, &accepted)?;
+            let count = messages.len();
+            let queued = messages
+                .iter()
+                .map(|m| forward::queue_message(m, 0))
+                .collect::<Result<Vec<_>, Error>>()?;
+            forward::send(env, forward::QUEUE_BINDING, queued).await?;
+            Some(count)
+        }
+        None => None,
     };
     Ok(Accepted {
         ok: true,
         event: cb.event().to_owned(),
         appid: app,
-        duplicate: claim == Claim::Same && written.is_empty(),
+        duplicate,
         written,
+        forwarded,
     })
 }
 
@@ -103,14 +151,14 @@ async fn claim(
     Ok(answer.claim)
 }
 
-/// Has the scope's object apply the callback; returns the keys it wrote.
+/// Has the scope's object apply the callback; returns what it wrote.
 async fn apply(
     env: &Env,
     app: &str,
     scope: &Scope,
     body: &[u8],
     content_type: Option<&str>,
-) -> Result<Vec<String>, Error> {
+) -> Result<Applied, Error> {
     let url = calls::url("/apply", &Identity::of(app, scope).params())?;
     let headers = Headers::new();
     if let Some(ct) = content_type {
@@ -118,11 +166,10 @@ async fn apply(
     }
     let bytes = js_sys::Uint8Array::from(body);
     let req = calls::request(&url, Method::Post, Some(JsValue::from(bytes)), headers)?;
-    let applied: Applied = calls::call(
+    calls::call(
         &config::namespace(env, ROOMS_BINDING)?,
         &object_name(app, scope),
         req,
     )
-    .await?;
-    Ok(applied.written)
+    .await
 }

@@ -2,7 +2,7 @@
 //! bodies), and the objects' answers: the error table's status for a failure, and a
 //! non-2xx answer read back as a storage failure (the Worker answers 503, ZEGO retries).
 
-use ::worker::{Headers, Method, ObjectNamespace, Request, RequestInit, Response, Url};
+use ::worker::{Headers, Method, ObjectNamespace, Request, RequestInit, Response};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -54,14 +54,13 @@ pub async fn json_of<T: DeserializeOwned>(req: &mut Request) -> Result<T, Error>
 }
 
 /// An internal URL for an object, with query parameters.
-pub fn url(path: &str, params: &[(&str, &str)]) -> Result<Url, Error> {
-    Url::parse_with_params(&format!("https://object{path}"), params)
-        .map_err(|e| storage("could not build an internal URL", e))
+pub fn url(path: &str, params: &[(&str, &str)]) -> Result<String, Error> {
+    Ok(http::with_query(&format!("https://object{path}"), params))
 }
 
 /// A request to an object.
 pub fn request(
-    url: &Url,
+    url: &str,
     method: Method,
     body: Option<JsValue>,
     headers: Headers,
@@ -71,7 +70,7 @@ pub fn request(
     if let Some(body) = body {
         init.with_body(Some(body));
     }
-    Request::new_with_init(url.as_str(), &init).map_err(|e| storage("could not build a request", e))
+    Request::new_with_init(url, &init).map_err(|e| storage("could not build a request", e))
 }
 
 /// Sends `req` to the object named `name` in `namespace` and returns its answer as it is.

@@ -43,7 +43,7 @@ pub fn namespace(env: &Env, binding: &str) -> Result<::worker::ObjectNamespace, 
 
 /// A binding's text: `None` when absent; a whole number (from a `[vars]` entry written
 /// without quotes) is taken as its decimal text.
-fn text(env: &Env, name: &str) -> Result<Option<String>, Error> {
+pub fn text(env: &Env, name: &str) -> Result<Option<String>, Error> {
     // Secrets (`wrangler secret put`) and plain-text vars (`.dev.vars`, `--var`, `[vars]`)
     // are both JS strings. workers-rs 0.8 reads them alike; asking for each in turn keeps
     // working should a later version tell them apart.

@@ -39,7 +39,7 @@ impl Extra {
 
 const CORS: [(&str, &str); 4] = [
     ("access-control-allow-origin", "*"),
-    ("access-control-allow-methods", "GET, OPTIONS"),
+    ("access-control-allow-methods", "GET, POST, OPTIONS"),
     (
         "access-control-allow-headers",
         "Authorization, Content-Type",
@@ -143,6 +143,49 @@ pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, Error
     Ok(body)
 }
 
+/// The query parameters of a request, decoded as a form (`+` a space, `%XX` escapes),
+/// without the `url` crate (its parser is a large part of a bundle that needs no more of it).
+/// A pair that does not decode to UTF-8 is left out.
+pub fn query(req: &Request) -> Vec<(String, String)> {
+    let url = req.inner().url();
+    let Some((_, rest)) = url.split_once('?') else {
+        return Vec::new();
+    };
+    let query = rest.split('#').next().unwrap_or_default();
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((
+                crate::body::form_decode(k)?.into_owned(),
+                crate::body::form_decode(v)?.into_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// The first value of query parameter `name`.
+pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A URL with query parameters, each form-encoded (what [`query`] reads back).
+pub fn with_query(base: &str, params: &[(&str, &str)]) -> String {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    let mut url = base.to_owned();
+    for (i, (k, v)) in params.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.extend(utf8_percent_encode(k, NON_ALPHANUMERIC));
+        url.push('=');
+        url.extend(utf8_percent_encode(v, NON_ALPHANUMERIC));
+    }
+    url
+}
+
 /// How far an oversized body is read (and dropped) before the 413: a body left unread broke
 /// the next request on the same local dev server (`wrangler dev`'s proxy answered it 503).
 /// Past this the stream is cancelled instead, so a sender cannot make the Worker read
@@ -195,6 +238,26 @@ mod tests {
         ] {
             assert!(!bearer_matches(wrong, "s3cret"), "{wrong:?}");
         }
+    }
+
+    #[test]
+    fn internal_urls_read_back() {
+        let url = with_query("https://object/apply", &[("id", "a b&c=d/é"), ("app", "1")]);
+        assert_eq!(url.matches('?').count(), 1);
+        let (_, q) = url.split_once('?').unwrap();
+        let pairs: Vec<(String, String)> = q
+            .split('&')
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap();
+                (
+                    crate::body::form_decode(k).unwrap().into_owned(),
+                    crate::body::form_decode(v).unwrap().into_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(param(&pairs, "id"), Some("a b&c=d/é"));
+        assert_eq!(param(&pairs, "app"), Some("1"));
+        assert_eq!(with_query("https://object/x", &[]), "https://object/x");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::calls::{self, internal, respond};
 use super::frames;
+use super::http;
 use super::now_ms;
 use super::sql::{int, Sql};
 use crate::live::Stored;
@@ -135,15 +136,11 @@ impl Hub {
     }
 
     async fn handle(&self, mut req: Request) -> std::result::Result<Response, Error> {
-        let url = req
-            .url()
-            .map_err(|e| Error::malformed(format!("bad internal URL: {e}")))?;
-        let app = url
-            .query_pairs()
-            .find(|(k, _)| k == "app")
-            .map(|(_, v)| v.into_owned())
+        let params = http::query(&req);
+        let app = http::param(&params, "app")
+            .map(str::to_owned)
             .ok_or_else(|| Error::missing("app"))?;
-        match (req.method(), url.path()) {
+        match (req.method(), req.path().as_str()) {
             (Method::Post, "/changes") => {
                 let batch: HubChanges = calls::json_of(&mut req).await?;
                 respond(&self.take(&app, &batch)?)

@@ -11,6 +11,7 @@
 //! | `GET /rooms/streams?room_id=`, `GET /rooms/subscribe?room_id=` | the same, any room id |
 //! | `GET /subscribe`                   | WebSocket: the app's snapshot, then each change    |
 //! | `GET /healthz`                     | `{"ok":true}`                                      |
+//! | `GET /deliveries`, `POST .../retry`, `POST /endpoints/<id>/enable` | forwarding: see `admin` |
 //!
 //! Bindings: `ZEGO_CALLBACK_SECRET` (any app; comma-separated for rotation) and/or
 //! `ZEGO_CALLBACK_SECRETS` (JSON, per app), `ZEGO_TOLERANCE_SECONDS` (default 300),
@@ -50,9 +51,14 @@
     )
 )]
 
+mod admin;
 mod callback;
 mod calls;
 mod config;
+mod deliveries;
+mod delivery;
+mod endpoints;
+mod forward;
 mod frames;
 mod guard;
 mod http;
@@ -64,8 +70,9 @@ mod read;
 mod records;
 mod room;
 mod sql;
+mod webhook;
 
-use ::worker::{event, Context, Date, Env, Method, Request, Response};
+use ::worker::{event, Context, Date, Env, MessageBatch, Method, Request, Response};
 use serde_json::json;
 
 use self::http::Extra;
@@ -87,6 +94,9 @@ enum Route {
     RoomStreams(Option<String>),
     Subscribe(Feed),
     Health,
+    Deliveries,
+    RetryDelivery(Option<String>),
+    EnableEndpoint(String),
 }
 
 fn route(path: &str) -> Option<Route> {
@@ -98,7 +108,24 @@ fn route(path: &str) -> Option<Route> {
         "/rooms/streams" => return Some(Route::RoomStreams(None)),
         "/rooms/subscribe" => return Some(Route::Subscribe(Feed::Room(None))),
         "/healthz" => return Some(Route::Health),
+        "/deliveries" => return Some(Route::Deliveries),
+        "/deliveries/retry" => return Some(Route::RetryDelivery(None)),
         _ => {}
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .ok()
+            .filter(|r| !r.is_empty())
+            .map(|s| s.into_owned())
+    };
+    if let Some(rest) = path.strip_prefix("/deliveries/") {
+        let id = rest.strip_suffix("/retry")?;
+        return Some(Route::RetryDelivery(Some(decode(id)?)));
+    }
+    if let Some(rest) = path.strip_prefix("/endpoints/") {
+        let id = rest.strip_suffix("/enable")?;
+        return Some(Route::EnableEndpoint(decode(id)?));
     }
     let (room, action) = path.strip_prefix("/rooms/")?.rsplit_once('/')?;
     let room = percent_encoding::percent_decode_str(room)
@@ -142,7 +169,35 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> ::worker::Result<Re
             }
         }
         (Some(Route::Health), Method::Get) => http::json(200, &json!({ "ok": true }), Extra::CORS),
+        (Some(Route::Deliveries), Method::Get) => match admin::list(&req, &env).await {
+            Ok(list) => http::json(200, &list, Extra::CORS),
+            Err(e) => http::error(&e, Extra::CORS),
+        },
+        (Some(Route::RetryDelivery(id)), Method::Post) => {
+            match admin::retry(&req, &env, id.as_deref()).await {
+                Ok(done) => http::json(200, &done, Extra::CORS),
+                Err(e) => http::error(&e, Extra::CORS),
+            }
+        }
+        (Some(Route::EnableEndpoint(id)), Method::Post) => {
+            match admin::enable(&req, &env, &id).await {
+                Ok(done) => http::json(200, &done, Extra::CORS),
+                Err(e) => http::error(&e, Extra::CORS),
+            }
+        }
+        (Some(Route::RetryDelivery(_) | Route::EnableEndpoint(_)), _) => {
+            http::error(&Error::MethodNotAllowed, Extra::CORS.allow("POST, OPTIONS"))
+        }
         (Some(_), _) => http::error(&Error::MethodNotAllowed, Extra::CORS.allow("GET, OPTIONS")),
         (None, _) => http::error(&Error::NotFound, Extra::CORS),
     }
+}
+
+/// The queue consumer: deliveries to the endpoints, and the dead letters they leave.
+#[event(queue)]
+async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> ::worker::Result<()> {
+    // Every message is acknowledged or retried by the consumer itself: an `Err` here would
+    // panic in the glue and reset the module.
+    delivery::consume(batch, env).await;
+    Ok(())
 }

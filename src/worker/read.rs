@@ -92,13 +92,10 @@ pub fn authorize(req: &Request, env: &Env) -> Result<(), Error> {
         ReadAccess::Token(token) => token,
     };
     let header = req.headers().get("authorization").ok().flatten();
-    let query = req.url().ok().and_then(|url| {
-        url.query_pairs()
-            .find(|(k, _)| k == "token")
-            .map(|(_, v)| v.into_owned())
-    });
+    let pairs = super::http::query(req);
+    let query = super::http::param(&pairs, "token");
     if bearer_matches(header.as_deref(), &token)
-        || query.is_some_and(|given| token_matches(&given, &token))
+        || query.is_some_and(|given| token_matches(given, &token))
     {
         Ok(())
     } else {
@@ -128,10 +125,7 @@ fn required_app(named: Option<String>, env: &Env) -> Result<String, Error> {
 }
 
 fn query_of(req: &Request) -> Result<Query, Error> {
-    let url = req
-        .url()
-        .map_err(|e| Error::malformed(format!("the URL could not be read: {e}")))?;
-    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let pairs = super::http::query(req);
     Query::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 

@@ -193,10 +193,10 @@ impl<'a> Table<'a> {
     }
 
     /// Writes what the live driver decided, each change with the next value of the object's
-    /// change counter (`seq`), applied at `now`. A listed record's KV and hub versions stay
-    /// as they are, so the outbox sends it; a room session's record is not listed, so it
-    /// counts as sent.
-    pub fn write(&self, writes: &[KeyWrite], now: u64) -> Result<(), Error> {
+    /// change counter (`seq`), applied at `now`; returns the counter after them. A listed
+    /// record's KV and hub versions stay as they are, so the outbox sends it; a room
+    /// session's record is not listed, so it counts as sent.
+    pub fn write(&self, writes: &[KeyWrite], now: u64) -> Result<u64, Error> {
         let mut seq = self.counter("seq")?;
         for write in writes {
             seq += 1;
@@ -232,7 +232,8 @@ impl<'a> Table<'a> {
                 )?;
             }
         }
-        self.set_meta("seq", &seq.to_string())
+        self.set_meta("seq", &seq.to_string())?;
+        Ok(seq)
     }
 
     /// The room's live streams at `now`, by key.

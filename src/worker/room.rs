@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::calls::{self, internal, respond};
 use super::frames;
+use super::http;
 use super::names::Identity;
 use super::now_ms;
 use super::outbox::{Outbox, Sync};
@@ -29,6 +30,8 @@ use crate::Error;
 pub struct Applied {
     /// The live-list keys written, in order.
     pub written: Vec<String>,
+    /// The object's change counter once the callback was applied: the order of its changes.
+    pub seq: u64,
 }
 
 /// The consistent list of a room's live streams, and how far KV is behind it.
@@ -67,14 +70,14 @@ impl Room {
     }
 
     /// Applies a callback: read, decide, write, with no `await` in between. Returns the
-    /// writes with the time they were applied. A callback of another app, room or task than
-    /// the object's is refused.
+    /// writes, the time they were applied and the change counter after them. A callback of
+    /// another app, room or task than the object's is refused.
     fn apply(
         table: &Table,
         id: &Identity,
         body: &[u8],
         content_type: Option<&str>,
-    ) -> std::result::Result<(Vec<KeyWrite>, u64), Error> {
+    ) -> std::result::Result<(Vec<KeyWrite>, u64, u64), Error> {
         let cb = crate::parse(body, content_type)?;
         let owner = live::plan(&cb)?.map(|plan| Identity::of(&id.app, &plan.scope));
         let app = cb.envelope().map(|env| env.appid.to_string());
@@ -85,10 +88,12 @@ impl Room {
         }
         let now = now_ms();
         let writes = live::decide_all(&cb, &table.records(now))?;
-        if !writes.is_empty() {
-            table.write(&writes, now)?;
-        }
-        Ok((writes, now))
+        let seq = if writes.is_empty() {
+            table.counter("seq")?
+        } else {
+            table.write(&writes, now)?
+        };
+        Ok((writes, now, seq))
     }
 
     /// Pushes the changes to the room's subscribers, if it has any.
@@ -110,29 +115,28 @@ impl Room {
     }
 
     async fn handle(&self, mut req: Request) -> std::result::Result<Response, Error> {
-        let url = req
-            .url()
-            .map_err(|e| Error::malformed(format!("bad internal URL: {e}")))?;
-        let params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let params = http::query(&req);
+        let path = req.path();
         let table = self.table()?;
-        let applying = req.method() == Method::Post && url.path() == "/apply";
+        let applying = req.method() == Method::Post && path == "/apply";
         let id = table
             .identity(Identity::from_params(&params), applying)?
             .ok_or_else(|| Error::missing("app"))?;
-        match (req.method(), url.path()) {
+        match (req.method(), path.as_str()) {
             (Method::Post, "/apply") => {
                 let body = req
                     .bytes()
                     .await
                     .map_err(|e| Error::malformed(format!("the body could not be read: {e}")))?;
                 let content_type = req.headers().get("content-type").ok().flatten();
-                let (writes, at) = Self::apply(&table, &id, &body, content_type.as_deref())?;
+                let (writes, at, seq) = Self::apply(&table, &id, &body, content_type.as_deref())?;
                 if !writes.is_empty() {
                     self.broadcast(&id.app, &writes, at);
                     self.outbox(&table).wake(&self.alarm_asked).await?;
                 }
                 respond(&Applied {
                     written: writes.into_iter().map(|w| w.key).collect(),
+                    seq,
                 })
             }
             (Method::Get, "/streams") => respond(&RoomStreams {

@@ -27,14 +27,28 @@ if (!existsSync(wasm)) {
  * vars and secrets. `persist` is a directory to keep KV and the objects in (to restart on
  * the same state); `kvBinding` renames the KV binding (another name: the Worker has no KV);
  * `port` makes it listen on 127.0.0.1 (0: any free port) for real HTTP and WebSockets.
+ * `queues` binds the forwarding queues as wrangler.toml does (false: the Worker has none).
  */
 export async function startWorker({
   bindings = { ZEGO_CALLBACK_SECRET: SECRET, READ_TOKEN: TOKEN },
   persist = false,
   kvBinding = "LIVE_LIST",
   port,
+  queues = false,
 } = {}) {
-  const mf = new Miniflare({
+  const mf = new Miniflare(workerOptions({ bindings, persist, kvBinding, port, queues }));
+  return wrap(mf, kvBinding);
+}
+
+/** The Miniflare options of the built Worker (see `startWorker`). */
+export function workerOptions({
+  bindings = { ZEGO_CALLBACK_SECRET: SECRET, READ_TOKEN: TOKEN },
+  persist = false,
+  kvBinding = "LIVE_LIST",
+  port,
+  queues = false,
+} = {}) {
+  return {
     modulesRoot: root,
     modules: [
       { type: "ESModule", path: join(root, "build", "index.js") },
@@ -47,13 +61,27 @@ export async function startWorker({
       ROOMS: { className: "Room", useSQLite: true },
       NONCES: { className: "Nonces", useSQLite: true },
       HUB: { className: "Hub", useSQLite: true },
+      DELIVERIES: { className: "Deliveries", useSQLite: true },
     },
     durableObjectsPersist: persist ? join(persist, "do") : false,
+    ...(queues
+      ? {
+          // As wrangler.toml sets them, with batches flushed at once for the tests.
+          queueProducers: { FORWARD_QUEUE: "zego-forward", FORWARD_DEAD_LETTERS: "zego-forward-dlq" },
+          queueConsumers: {
+            "zego-forward": { maxBatchSize: 20, maxBatchTimeout: 0.05, maxRetries: 10, deadLetterQueue: "zego-forward-dlq" },
+            "zego-forward-dlq": { maxBatchSize: 20, maxBatchTimeout: 0.05, maxRetries: 10 },
+          },
+        }
+      : {}),
     bindings,
     cf: false,
     host: "127.0.0.1",
     ...(port === undefined ? {} : { port }),
-  });
+  };
+}
+
+async function wrap(mf, kvBinding) {
   const url = await mf.ready;
   const kv = await mf.getKVNamespace(kvBinding);
   const worker = {
