@@ -245,6 +245,34 @@ export interface UnknownCallback {
 /** What `parse` and `receive` return. Test `known` first, then switch on `event`. */
 export type ZegoCallback = KnownCallback | UnknownCallback;
 
+/**
+ * What the Cloudflare Worker forwards to an endpoint in the `typed` format: the POST body,
+ * signed with the Standard Webhooks headers (verify it with the `standardwebhooks` package).
+ * `id` is the same for every retry and duplicate of one ZEGO callback: dedupe on it.
+ */
+export interface ForwardedCallback {
+  /** The webhook id, also in the `webhook-id` header. */
+  id: string;
+  /** The callback's event. */
+  type: string;
+  /** The app, canonical digits. */
+  appid: string;
+  /** When the Worker accepted the callback, Unix milliseconds. */
+  received_at: number;
+  /** The callback exactly as `receive()` returns it. */
+  data: ZegoCallback;
+  /** What the room's (or mix task's) object did with it; null for events that do not concern the list. */
+  live: {
+    scope: { room_id: string } | { task_id: string };
+    /** The live-list keys it wrote. */
+    written: string[];
+    /** The same callback was accepted before and nothing was left to change. */
+    duplicate: boolean;
+    /** The object's change counter once it applied the callback: a higher seq is a later change. */
+    seq: number;
+  } | null;
+}
+
 /** The stable error codes. */
 export type ErrorCode =
   | "malformed_body"

@@ -9,6 +9,7 @@ import {
   type ZegoCallback,
   type StreamCreate,
   type Id64,
+  type ForwardedCallback,
 } from "zego-callback";
 import api from "zego-callback";
 
@@ -112,3 +113,12 @@ const request: Request = signedRequest("http://127.0.0.1/zego/callback", signedT
 // @ts-expect-error the secret is a string
 signCallback("{}", { secret: 1 });
 void [handle, middleware, request];
+
+// What the Worker forwards, as a backend reads it.
+function onForwarded(msg: ForwardedCallback): string | undefined {
+  const seq: number | undefined = msg.live?.seq;
+  if (msg.data.known && msg.data.event === "stream_create") return msg.data.room_session_id;
+  void seq;
+  return undefined;
+}
+void onForwarded;

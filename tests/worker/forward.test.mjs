@@ -3,6 +3,7 @@
 // is down or failing, kept when it never lands, and replayable. Real workerd with real local
 // Queues, Durable Objects and KV (Miniflare), and a real Node HTTP receiver.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { Miniflare } from "miniflare";
 import {
   BIG_SESSION,
   SECRET,
+  root,
   TOKEN,
   callback,
   errorOf,
@@ -238,6 +240,48 @@ describe("forwarding", () => {
       assert.deepEqual(got.raw, Buffer.from(spaced));
       assert.equal(got.contentType, "application/json; charset=utf-8");
     });
+  });
+});
+
+describe("the README's backend (examples/forwarded-backend.mjs)", () => {
+  test("verifies each message, takes each callback once, and a room's changes by seq", async () => {
+    const backend = spawn(process.execPath, [join(root, "examples", "forwarded-backend.mjs")], {
+      env: { ...process.env, FORWARD_SECRET, PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines = [];
+    let out = "";
+    backend.stdout.on("data", (c) => {
+      out += c;
+      const parts = out.split("\n");
+      out = parts.pop();
+      lines.push(...parts.filter(Boolean).map((l) => JSON.parse(l)));
+    });
+    const url = await new Promise((resolve, reject) => {
+      backend.stderr.on("data", (c) => {
+        const m = /listening on (\S+)/.exec(String(c));
+        if (m) resolve(m[1]);
+      });
+      backend.once("exit", (code) => reject(new Error(`the example exited (${code})`)));
+    });
+    const worker = await startWorker({
+      bindings: { ZEGO_CALLBACK_SECRET: SECRET, READ_TOKEN: TOKEN, FORWARD_URL: url, FORWARD_SECRET },
+      queues: true,
+    });
+    try {
+      const create = callback("stream_create", streamCreate({ room: "ex", session: BIG_SESSION, stream: "s", seq: 1, t: 1 }));
+      const close = callback("stream_close", streamClose({ room: "ex", session: BIG_SESSION, stream: "s", seq: 2, t: 2 }));
+      for (const body of [create, create, close]) assert.equal((await worker.post(body)).status, 200);
+      await eventually(() => assert.equal(lines.length, 2), 10_000);
+      assert.deepEqual(lines.map((l) => l.type).sort(), ["stream_close", "stream_create"]);
+      const [c, x] = ["stream_create", "stream_close"].map((t) => lines.find((l) => l.type === t));
+      assert.equal(c.data.room_session_id, BIG_SESSION);
+      assert.ok(x.seq > c.seq, "the close is the room's later change");
+      assert.deepEqual(x.taken, ["s:ex:s"]);
+    } finally {
+      await worker.dispose();
+      backend.kill();
+    }
   });
 });
 
