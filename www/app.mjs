@@ -11,6 +11,7 @@ import { setupFields } from "./ui/fields.mjs";
 import { setupSign } from "./ui/sign.mjs";
 import { setupReplay } from "./ui/replay.mjs";
 import { setupLive } from "./ui/live.mjs";
+import { setupDeliveries } from "./ui/deliveries.mjs";
 
 /** What every section sees of the current body: its members, and the module's verdict. */
 function analyze(api, input) {
@@ -90,6 +91,7 @@ async function main() {
   setupSign(ctx);
   setupReplay(ctx);
   setupLive(ctx);
+  setupDeliveries();
   // Last, so that every section hears the first body.
   setupInput(ctx, (input, why) => {
     ctx.current = analyze(api, input);

@@ -355,7 +355,7 @@ impl Deliveries {
             id: row.text(0)?,
             endpoint: message.endpoint,
             state: row.text(1)?,
-            app: message.app,
+            appid: message.app,
             event: message.event,
             attempts: u32::try_from(row.int(2)?).unwrap_or(u32::MAX),
             last_status: row.opt_int(4)?.and_then(|s| u16::try_from(s).ok()),

@@ -345,7 +345,7 @@ pub struct Listed {
     /// `retrying`, `failed` or `held`.
     pub state: String,
     /// The app.
-    pub app: String,
+    pub appid: String,
     /// The event.
     pub event: String,
     /// Attempts made.

@@ -455,6 +455,73 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
     await page.click("#live-disconnect");
   });
 
+  // A Worker that forwards to a receiver that fails at first, for the Deliveries view.
+  const { startReceiver, FORWARD_SECRET } = await import("../worker/receiver.mjs");
+  const receiver = await startReceiver();
+  t.after(() => receiver.stop());
+  const forwarding = await startWorker({
+    port: 0,
+    queues: true,
+    bindings: {
+      ZEGO_CALLBACK_SECRET: "page-secret",
+      READ_TOKEN: "zego-dev-read-token",
+      ADMIN_TOKEN: "zego-dev-admin-token",
+      FORWARD_URL: receiver.url,
+      FORWARD_SECRET,
+      FORWARD_RETRY_SCHEDULE: "1s",
+    },
+  });
+  t.after(() => forwarding.dispose());
+
+  await t.test("deliveries: the endpoint's state, what failed and why, retried from the page", async () => {
+    receiver.answerWith(() => 503);
+    const bodies = ["kept-a", "kept-b"].map((task) => callback("mix_stop", { task_id: task, seq: "1" }, { secret: "page-secret" }));
+    for (const body of bodies) assert.equal((await forwarding.post(body)).status, 200);
+    const failed = async () => {
+      const res = await forwarding.fetch("/deliveries?state=failed", { headers: { authorization: "Bearer zego-dev-read-token" } });
+      assert.equal(res.status, 200, await res.clone().text());
+      return (await res.json()).deliveries;
+    };
+    const deadline = Date.now() + 20_000;
+    while ((await failed()).length < 2) {
+      assert.ok(Date.now() < deadline, "both messages failed after their attempts");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const [first] = await failed();
+
+    assert.equal(await page.inputValue("#deliveries-token"), "zego-dev-read-token", "offered on a loopback origin");
+    assert.equal(await page.inputValue("#deliveries-admin"), "zego-dev-admin-token");
+    await page.fill("#deliveries-url", forwarding.url.origin);
+    await page.click("#deliveries-load");
+    await page.locator('#deliveries-result tr[data-state="failed"]').nth(1).waitFor();
+    const endpoint = page.locator('#deliveries-result .endpoint[data-endpoint="default"]');
+    assert.match(await endpoint.innerText(), /enabled/);
+    assert.match(await endpoint.innerText(), /failed 2/);
+    const row = page.locator(`#deliveries-result tr[data-id="${first.id}"]`);
+    assert.match(await row.innerText(), /failed\s+Retry\s+msg_[0-9a-f]{32}\s+default\s+mix_stop\s+1\s+2\s+503\s+answered 503/);
+    await shot("11-deliveries", page.locator("#deliveries"));
+
+    // Without the admin token, the Worker's refusal is shown.
+    await page.fill("#deliveries-admin", "");
+    await row.locator("button.retry").click();
+    await page.locator("#deliveries-status .error-box").waitFor();
+    assert.match(await page.locator("#deliveries-status").innerText(), /HTTP 401[\s\S]*unauthorized[\s\S]*ADMIN_TOKEN/);
+
+    // With it, the message is sent again, and lands.
+    receiver.answerWith(() => 200);
+    await page.fill("#deliveries-admin", "zego-dev-admin-token");
+    await page.click("#deliveries-load");
+    await row.locator("button.retry").click();
+    await page.waitForFunction(() => /1 sent again/.test(document.querySelector("#deliveries-status").textContent));
+    while (!receiver.delivered().some((r) => r.id === first.id)) {
+      assert.ok(Date.now() < deadline + 10_000, "the retried message lands");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await page.click("#deliveries-load");
+    await page.waitForFunction((id) => !document.querySelector(`#deliveries-result tr[data-id="${id}"]`), first.id);
+    assert.equal(await page.locator('#deliveries-result tr[data-state="failed"]').count(), 1, "the other one is still kept");
+  });
+
   await t.test("a narrow screen: nothing wider than the viewport", async () => {
     const narrow = await context.newPage();
     narrow.on("pageerror", (e) => errors.push(`pageerror (narrow): ${e.message}`));
@@ -470,6 +537,10 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
     await narrow.fill("#live-url", mixed.url.origin);
     await narrow.click("#live-connect");
     await narrow.waitForFunction(() => document.querySelectorAll(".timeline-bar").length === 4 && document.querySelector("#live-result tbody tr"));
+    // The Deliveries view with a failed message kept.
+    await narrow.fill("#deliveries-url", forwarding.url.origin);
+    await narrow.click("#deliveries-load");
+    await narrow.locator('#deliveries-result tr[data-state="failed"]').waitFor();
     const width = await narrow.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 400, `the page is ${width} px wide`);
     const wide = await narrow.evaluate(() => [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > 400.5 && !e.parentElement?.closest(".table-wrap")).map((e) => e.tagName + (e.id ? `#${e.id}` : "")));
@@ -489,7 +560,7 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
     for (const x of tables) assert.equal(x.hint, x.scrolls, `${x.id}: a hint exactly when it scrolls`);
     await narrow.evaluate(() => window.scrollTo(0, 0));
     await narrow.screenshot({ path: join(artifacts, "09-narrow-top.png") });
-    for (const section of ["fields", "sign", "replay", "live"]) {
+    for (const section of ["fields", "sign", "replay", "live", "deliveries"]) {
       await narrow.locator(`#${section}`).screenshot({ path: join(artifacts, `09-narrow-${section}.png`) });
     }
     await narrow.click("#live-disconnect");
