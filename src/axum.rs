@@ -20,6 +20,8 @@
 //! # }
 //! ```
 //!
+//! (The README shows the same lines; `tests/axum.rs` checks that they stay the same.)
+//!
 //! [`ZegoCallback`] reads the receiver and the replay guard from the application's state
 //! ([`ZegoState`], through `FromRef`, so it can sit in a larger state), then does what the
 //! Worker and the npm adapters do: refuses a body over the receiver's limit (by its

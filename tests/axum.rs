@@ -445,3 +445,36 @@ fn without_a_store_nothing_is_claimed() {
     let answer = post_json(addr, &stream_create(SECRET, ts, "n", "room2", "s1"));
     assert_eq!(answer.status, 200, "{answer:?}");
 }
+
+#[test]
+fn the_readme_shows_the_extractor_as_its_compiled_doc_example() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let module = std::fs::read_to_string(root.join("src/axum.rs")).unwrap();
+    let section = &readme[readme
+        .find("### In axum")
+        .expect("the README's axum section")..];
+    let block = section
+        .split("```rust,ignore\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a Rust block");
+    let doc: Vec<&str> = module
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .collect();
+    let mut lines = 0;
+    for line in block.lines() {
+        let expected = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        };
+        assert!(
+            doc.contains(&expected.as_str()),
+            "not in src/axum.rs's example: {line}"
+        );
+        lines += 1;
+    }
+    assert!(lines >= 3, "{block}");
+}
