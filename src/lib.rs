@@ -5,7 +5,9 @@
 //! timestamp, and types every field without losing a digit of a 64-bit id.
 //!
 //! The core knows ZEGO and signatures and nothing of HTTP, JS or storage, and never reads the
-//! clock: the caller passes `now`.
+//! clock: the caller passes `now`. The `axum` feature adds an extractor that reads the body
+//! and the clock and answers with the error table (`zego_callback::axum`); the replay guard's
+//! rules and a store for them are in [`replay`].
 //!
 //! ```
 //! use zego_callback::{sign, Callback, Receiver};
@@ -37,6 +39,8 @@ pub mod signature;
 mod spans;
 pub mod value;
 
+#[cfg(feature = "axum")]
+pub mod axum;
 #[cfg(feature = "wasm")]
 mod wasm;
 #[cfg(feature = "worker")]
@@ -169,6 +173,18 @@ impl Receiver {
         self
     }
 
+    /// The timestamp window in seconds, as [`tolerance_seconds`](Receiver::tolerance_seconds)
+    /// set it (the replay guard keeps claims for twice as long).
+    pub fn tolerance(&self) -> u64 {
+        self.tolerance_seconds
+    }
+
+    /// The largest body accepted in bytes, as [`max_body_bytes`](Receiver::max_body_bytes)
+    /// set it (an adapter stops reading past it).
+    pub fn body_limit(&self) -> usize {
+        self.max_body_bytes
+    }
+
     /// Decodes, verifies and types a callback.
     ///
     /// The signature and the timestamp window are checked before any field is typed, so an
@@ -267,6 +283,17 @@ mod tests {
                 limit: 10
             }
         );
+    }
+
+    #[test]
+    fn limits_read_back_as_set() {
+        let r = Receiver::new("s").unwrap();
+        assert_eq!(
+            (r.tolerance(), r.body_limit()),
+            (300, DEFAULT_MAX_BODY_BYTES)
+        );
+        let r = r.tolerance_seconds(90).max_body_bytes(10);
+        assert_eq!((r.tolerance(), r.body_limit()), (90, 10));
     }
 
     #[test]

@@ -17,13 +17,18 @@
 //! can have that app's guard; a secret that signs for several apps (one secret for any app)
 //! needs one guard across all of them, or a captured signature replays into each other app.
 //!
-//! Everything here is a pure function: the Worker's `Nonces` objects, the npm module's
-//! `ZegoCallbacks` and nonce stores (through the wasm) all take these rules from here.
+//! The rules are pure functions: the Worker's `Nonces` objects, the npm module's
+//! `ZegoCallbacks` and nonce stores (through the wasm) and a Rust server's [`NonceStore`]
+//! (the [`MemoryNonceStore`], or one of its own) all take them from here.
 
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 
 use crate::Error;
+
+mod store;
+
+pub use store::{MemoryNonceStore, NonceStore, DEFAULT_MAX_ENTRIES};
 
 /// What a claim found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
