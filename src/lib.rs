@@ -32,8 +32,12 @@ pub mod event;
 pub mod field;
 pub mod live;
 pub mod signature;
-#[cfg(any(feature = "wasm", test))]
+#[cfg(all(any(feature = "wasm", test), not(feature = "fuzzing")))]
 mod spans;
+// The fuzzer (fuzz/) calls the span path from outside the crate; not an API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod spans;
 pub mod value;
 
 #[cfg(feature = "wasm")]

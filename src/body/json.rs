@@ -691,11 +691,11 @@ fn heap_sort(names: &mut [&str]) {
     }
 }
 
-#[cfg(any(feature = "wasm", test))]
+#[cfg(any(feature = "wasm", feature = "fuzzing", test))]
 pub(crate) use flat::{scan_flat, string_at, Flat, Member, Shape};
 
 /// The flat scan behind the npm module's span path (src/spans.rs).
-#[cfg(any(feature = "wasm", test))]
+#[cfg(any(feature = "wasm", feature = "fuzzing", test))]
 mod flat {
     use super::*;
 
