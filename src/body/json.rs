@@ -141,8 +141,8 @@ struct Parser<'a> {
 #[inline(always)]
 pub(crate) fn scan_string(bytes: &[u8], mut i: usize) -> usize {
     // Sixteen bytes at a time where SSE2 is always there (every x86-64); the words below
-    // elsewhere (wasm) and for the tail.
-    #[cfg(target_arch = "x86_64")]
+    // elsewhere (wasm) and for the tail, and in the fuzzer (fuzz/), which stands for wasm.
+    #[cfg(all(target_arch = "x86_64", not(fuzzing)))]
     {
         // SAFETY: SSE2 is part of every x86-64 target.
         match unsafe { sse2::scan_string(bytes, i) } {
@@ -178,7 +178,7 @@ pub(crate) fn scan_string(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(fuzzing)))]
 mod sse2 {
     use std::arch::x86_64::{
         _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
