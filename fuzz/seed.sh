@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Writes the fuzz target's seed corpus, corpus/spans/, from tests/fixtures/ (the signed
+# fixtures, the seeds of ZEGO's docs, the bad bodies). Each input is four header bytes (see
+# prepare in src/lib.rs), then the body: once with the fixture's content type, once sniffed;
+# every other option at its default (re-signed with the fixture secret, now at the body's
+# timestamp, a 300 s window, a 64 KiB limit).
+set -euo pipefail
+cd "$(dirname "$0")"
+out=corpus/spans
+mkdir -p "$out"
+for f in ../tests/fixtures/{signed,seeds,bad}/*; do
+  name=$(basename "$(dirname "$f")")-$(basename "$f")
+  case "$f" in
+    *.json) type='\001' ;; # application/json
+    *.form) type='\002' ;; # application/x-www-form-urlencoded
+    *) type='\000' ;;
+  esac
+  { printf "$type"'\000\000\000'; cat "$f"; } > "$out/$name"
+  { printf '\000\000\000\000'; cat "$f"; } > "$out/sniffed-$name"
+done
+# The documented events no fixture has, every field given (the signature is re-signed).
+envelope='"appid":1,"timestamp":"1700000000","nonce":"350176","signature":"0000000000000000000000000000000000000000"'
+declare -A events=(
+  [room_create]='"room_id":"room1","room_session_id":"858012925204410401","room_create_time":1700000000123,"id_name":"u1"'
+  [room_login]='"room_id":"room1","room_name":"r","room_seq":"858012925204410401","user_account":"u1","user_nickname":"\u5f20","session_id":"7","login_time":"1700000000123","user_role":1'
+  [room_logout]='"room_id":"room1","room_name":"r","room_seq":"1","user_account":"u1","user_nickname":"n","session_id":18446744073709551615,"logout_time":1700000000123,"reason":"0"'
+  [mix_start]='"seq":"01","task_id":"1:t","channel_id":"c","publish_id":"p","mix_url":"rtmp://m","mix_stream_alias":"a","rtmp_urls":["rtmp://a","rtmp://b"],"hls_urls":"http://h","hdl_urls":[],"stream_alias":"s"'
+)
+for event in "${!events[@]}"; do
+  { printf '\001\000\000\000'; printf '{"event":"%s",%s,%s}' "$event" "$envelope" "${events[$event]}"; } > "$out/made-$event.json"
+done
+echo "$(ls "$out" | wc -l) inputs in fuzz/$out"
