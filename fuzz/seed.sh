@@ -29,4 +29,15 @@ declare -A events=(
 for event in "${!events[@]}"; do
   { printf '\001\000\000\000'; printf '{"event":"%s",%s,%s}' "$event" "$envelope" "${events[$event]}"; } > "$out/made-$event.json"
 done
+# Around the most words the span path writes (1024, src/spans.rs): a list of 310 or 320
+# items, 185 or 190 extras, for a stream_create (27 fields: 86 words before them).
+create='"event":"stream_create",'"$envelope"',"room_id":"r","room_session_id":"1","stream_id":"s","stream_seq":1,"create_time_ms":1'
+for n in 310 320; do
+  items=$(printf '"u",%.0s' $(seq "$n")); items=${items%,}
+  { printf '\001\000\000\000'; printf '{%s,"rtmp_url":[%s]}' "$create" "$items"; } > "$out/made-items-$n.json"
+done
+for n in 185 190; do
+  extras=$(for i in $(seq "$n"); do printf '"x%d":%d,' "$i" "$i"; done); extras=${extras%,}
+  { printf '\001\000\000\000'; printf '{%s,%s}' "$create" "$extras"; } > "$out/made-extras-$n.json"
+done
 echo "$(ls "$out" | wc -l) inputs in fuzz/$out"
