@@ -3,11 +3,13 @@
 //! the schemas (with its helpers `I`, `S`, `C`). Line for line, so that a difference between
 //! this and the full path is one between the JS and the full path.
 //!
-//! The copy is held to the JS by the fixtures: tests/node/spans.test.mjs shows the real
-//! builders give the full path's object for every fixture, and this crate's test
-//! `every_fixture_agrees` shows this copy gives it for the same inputs (most of them through
-//! the span path), so on those the two builders agree. A change to either JS file needs the
-//! same change here.
+//! The copy is held to the JS two ways. By the fixtures, in `cargo test`: tests/node/
+//! spans.test.mjs shows the real builders give the full path's object for every fixture, and
+//! this crate's test `every_fixture_agrees` shows this copy gives it for the same inputs, so
+//! on those the two agree. And by the corpus, against the real npm module: `examples/
+//! outcomes.rs --json` writes every input of a corpus the span path describes with the
+//! object this copy built, and js-agree.mjs runs each through pkg/ and compares (README,
+//! "Fuzzing the span path"). A change to either JS file needs the same change here.
 
 use zego_callback::event::{EventSchema, FieldSchema};
 use zego_callback::field::Kind;

@@ -304,5 +304,15 @@ fn compare(case: &Case, index: usize, words: &[i32]) -> Result<Outcome, String> 
     Ok(Outcome::Described(schema.event))
 }
 
+/// The object JS builds for a case the span path describes, for checks against the real JS
+/// (examples/outcomes.rs `--json`, js-agree.mjs); `None` when the span path declines.
+pub fn span_object(case: &Case) -> Option<Result<js::Js, String>> {
+    let secrets: Vec<&str> = case.secrets.iter().map(String::as_str).collect();
+    let mut describer = Describer::default();
+    let index = describer.describe(&request(case, &secrets))?;
+    let t = utf16(&String::from_utf8_lossy(&case.body));
+    Some(builders::build(&SCHEMAS[index], &t, describer.words()))
+}
+
 #[cfg(test)]
 mod tests;
