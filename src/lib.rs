@@ -34,10 +34,6 @@ pub mod live;
 pub mod signature;
 #[cfg(all(any(feature = "wasm", test), not(feature = "fuzzing")))]
 mod spans;
-// The fuzzer (fuzz/) calls the span path from outside the crate; not an API.
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod spans;
 pub mod value;
 
 #[cfg(feature = "wasm")]
@@ -296,3 +292,9 @@ mod tests {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+// The fuzzer (fuzz/) calls the span path from outside the crate: not an API. Declared last,
+// so that no line above moves (panic locations carry line numbers into every build).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod spans;
