@@ -29,6 +29,11 @@ declare -A events=(
 for event in "${!events[@]}"; do
   { printf '\001\000\000\000'; printf '{"event":"%s",%s,%s}' "$event" "$envelope" "${events[$event]}"; } > "$out/made-$event.json"
 done
+# Every kind of extra value, a BOM, non-ASCII text and a stream_attr without escapes: shapes
+# the mutations rarely make in a body that still gets through.
+{ printf '\001\000\000\000\357\273\277 '
+  printf '{"event":"stream_create",%s,"room_id":"房间😀","room_session_id":"007","stream_id":"s","stream_attr":"cid 0","stream_seq":1,"create_time_ms":1,"t":true,"f":false,"n":null,"a":["x","\u00e9"],"e":"\u00e9","i":-7,"b":18446744073709551616,"d":1.5e3,"z":"","0":"index"}\r\n' "$envelope"
+} > "$out/made-shapes.json"
 # Around the most words the span path writes (1024, src/spans.rs): a list of 310 or 320
 # items, 185 or 190 extras, for a stream_create (27 fields: 86 words before them).
 create='"event":"stream_create",'"$envelope"',"room_id":"r","room_session_id":"1","stream_id":"s","stream_seq":1,"create_time_ms":1'
