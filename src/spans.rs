@@ -99,10 +99,10 @@ protocol! {
 }
 
 /// The most words written: the output buffer never grows, so JS keeps one view of it.
-pub(crate) const MAX_WORDS: usize = 1024;
+pub const MAX_WORDS: usize = 1024;
 
 /// What a receive is given.
-pub(crate) struct Request<'a> {
+pub struct Request<'a> {
     /// The body's bytes.
     pub body: &'a [u8],
     /// The secrets, any of which may sign.
@@ -393,6 +393,37 @@ fn to_utf16(body: &[u8], out: &mut [i32], fields: usize, extras_at: usize) {
         for w in [0, 1, 3, 4] {
             convert(&mut extra[w]);
         }
+    }
+}
+
+/// `describe` with scratch space of its own, kept from one call to the next as the npm
+/// module keeps its own: for the fuzzer in fuzz/, which cannot name the crate's types.
+#[cfg(feature = "fuzzing")]
+pub struct Describer {
+    flat: Flat,
+    out: Vec<i32>,
+}
+
+#[cfg(feature = "fuzzing")]
+impl Default for Describer {
+    fn default() -> Self {
+        Describer {
+            flat: Flat::default(),
+            out: Vec::with_capacity(MAX_WORDS),
+        }
+    }
+}
+
+#[cfg(feature = "fuzzing")]
+impl Describer {
+    /// `describe`: the event's index, or `None` for the full path.
+    pub fn describe(&mut self, req: &Request<'_>) -> Option<usize> {
+        describe(req, &mut self.flat, &mut self.out)
+    }
+
+    /// The words the last call wrote (their buffer, to check it never moved or grew).
+    pub fn words(&self) -> &Vec<i32> {
+        &self.out
     }
 }
 

@@ -145,8 +145,8 @@ struct Parser<'a> {
 #[inline(always)]
 pub(crate) fn scan_string(bytes: &[u8], mut i: usize) -> usize {
     // Sixteen bytes at a time where SSE2 is always there (every x86-64); the words below
-    // elsewhere (wasm) and for the tail.
-    #[cfg(target_arch = "x86_64")]
+    // elsewhere (wasm) and for the tail, and in the fuzzer (fuzz/), which stands for wasm.
+    #[cfg(all(target_arch = "x86_64", not(fuzzing)))]
     {
         // SAFETY: SSE2 is part of every x86-64 target.
         match unsafe { sse2::scan_string(bytes, i) } {
@@ -182,7 +182,7 @@ pub(crate) fn scan_string(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(fuzzing)))]
 mod sse2 {
     use std::arch::x86_64::{
         _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
@@ -698,11 +698,11 @@ fn heap_sort(names: &mut [&str]) {
     }
 }
 
-#[cfg(any(feature = "wasm", test))]
+#[cfg(any(feature = "wasm", feature = "fuzzing", test))]
 pub(crate) use flat::{scan_flat, string_at, Flat, Member, Shape};
 
 /// The flat scan behind the npm module's span path (src/spans.rs).
-#[cfg(any(feature = "wasm", test))]
+#[cfg(any(feature = "wasm", feature = "fuzzing", test))]
 mod flat {
     use super::*;
 
