@@ -40,6 +40,7 @@ macro_rules! protocol {
 
         /// The protocol as JSON, for the JS that reads the words (scripts/build-pkg.mjs
         /// writes its constants into the package): `{"modes":{..},"header":{..},"words":{..}}`.
+        #[cfg_attr(not(any(feature = "wasm", test)), allow(dead_code))]
         pub(crate) const PROTOCOL_JSON: &str = concat!(
             "{\"modes\":{", $("\"", stringify!($mode), "\":", $mv, ",",)* "\"_\":0},",
             "\"header\":{", $("\"", stringify!($slot), "\":", $hv, ",",)* "\"_\":0},",
