@@ -224,7 +224,12 @@ fn opt(n: u64) -> Option<u64> {
 
 impl Deliveries {
     fn sql(&self) -> std::result::Result<Sql, Error> {
-        Sql::open(&self.state, &self.ready, SCHEMA)
+        Sql::open(
+            &self.state,
+            super::costs::Class::Deliveries,
+            &self.ready,
+            SCHEMA,
+        )
     }
 
     fn counter(sql: &Sql, name: &str) -> std::result::Result<u64, Error> {
@@ -518,6 +523,7 @@ impl Deliveries {
             return Ok(());
         };
         let offset = i64::try_from(at.saturating_sub(now_ms())).unwrap_or(i64::MAX);
+        super::costs::object(super::costs::Class::Deliveries, |o| o.alarm_sets += 1);
         self.state
             .storage()
             .set_alarm(offset.max(0))
@@ -567,10 +573,12 @@ impl DurableObject for Deliveries {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
+        super::costs::object(super::costs::Class::Deliveries, |o| o.requests += 1);
         calls::finish(self.handle(req).await)
     }
 
     async fn alarm(&self) -> Result<Response> {
+        super::costs::object(super::costs::Class::Deliveries, |o| o.alarms += 1);
         if let Err(e) = self.sweep().await {
             ::worker::console_error!("the deliveries' sweep failed: {e}");
             return Err(::worker::Error::RustError(e.to_string()));

@@ -157,6 +157,7 @@ async fn attempt(url: &str, message: &Message, fwd: &Forwarding) -> Outcome {
     let signal = controller.signal();
     let timeout = Delay::from(Duration::from_secs(u64::from(fwd.timeout_seconds)));
     let fetch = Fetch::Request(request);
+    super::costs::count(|c| c.fetches += 1);
     let sent = Box::pin(fetch.send_with_signal(&signal));
     let outcome = match select(sent, timeout).await {
         Either::Left((Ok(mut res), _)) => {
@@ -186,6 +187,7 @@ struct Taken {
 
 /// The queue consumer: every batch of the forward queue and of the dead-letter queue.
 pub async fn consume(batch: MessageBatch<String>, env: Env) {
+    super::costs::count(|c| c.queue_batches += 1);
     let fwd = match Forwarding::read(&env) {
         Ok(Some(fwd)) => fwd,
         Ok(None) => {

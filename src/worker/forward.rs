@@ -226,6 +226,7 @@ pub async fn send(
     let queue = env
         .queue(binding)
         .map_err(|e| config::unavailable(binding, e))?;
+    let count = messages.len() as u64;
     // A batch holds at most 100 messages.
     let mut rest = messages;
     while !rest.is_empty() {
@@ -238,6 +239,7 @@ pub async fn send(
             })?;
         rest = tail;
     }
+    super::costs::count(|c| c.queue_messages += count);
     Ok(())
 }
 

@@ -82,7 +82,12 @@ pub struct Nonces {
 
 impl Nonces {
     fn sql(&self) -> std::result::Result<Sql, Error> {
-        Sql::open(&self.state, &self.ready, SCHEMA)
+        Sql::open(
+            &self.state,
+            super::costs::Class::Nonces,
+            &self.ready,
+            SCHEMA,
+        )
     }
 
     /// Claims a nonce: prune, read, decide, write — all synchronous, so nothing interleaves.
@@ -127,6 +132,7 @@ impl DurableObject for Nonces {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        super::costs::object(super::costs::Class::Nonces, |o| o.requests += 1);
         let claimed = calls::json_of::<ClaimRequest>(&mut req)
             .await
             .and_then(|claim| self.claim(&claim));

@@ -69,7 +69,7 @@ pub struct Hub {
 
 impl Hub {
     fn sql(&self) -> std::result::Result<Sql, Error> {
-        Sql::open(&self.state, &self.ready, SCHEMA)
+        Sql::open(&self.state, super::costs::Class::Hub, &self.ready, SCHEMA)
     }
 
     /// Takes a batch: each change newer than the record held replaces it and is pushed.
@@ -168,6 +168,7 @@ impl DurableObject for Hub {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
+        super::costs::object(super::costs::Class::Hub, |o| o.requests += 1);
         calls::finish(self.handle(req).await)
     }
 

@@ -164,6 +164,7 @@ impl Store {
 
     /// The text stored under `key`.
     pub async fn get_text(&self, key: &str) -> Result<Option<String>, Error> {
+        super::costs::count(|c| c.kv_reads += 1);
         self.kv
             .get(key)
             .text()
@@ -204,6 +205,7 @@ impl Store {
         if let Some(at) = expiration {
             put = put.expiration(at);
         }
+        super::costs::count(|c| c.kv_writes += 1);
         put.execute()
             .await
             .map_err(|e| storage("could not write", key, e))
@@ -216,6 +218,7 @@ impl Store {
         cursor: Option<String>,
         limit: u64,
     ) -> Result<Page, Error> {
+        super::costs::count(|c| c.kv_lists += 1);
         let mut list = self.kv.list().prefix(prefix.to_owned()).limit(limit);
         if let Some(cursor) = cursor {
             list = list.cursor(cursor);

@@ -55,6 +55,7 @@ mod admin;
 mod callback;
 mod calls;
 mod config;
+mod costs;
 mod deliveries;
 mod delivery;
 mod endpoints;
@@ -97,6 +98,7 @@ enum Route {
     Deliveries,
     RetryDelivery(Option<String>),
     EnableEndpoint(String),
+    Costs,
 }
 
 fn route(path: &str) -> Option<Route> {
@@ -110,6 +112,7 @@ fn route(path: &str) -> Option<Route> {
         "/healthz" => return Some(Route::Health),
         "/deliveries" => return Some(Route::Deliveries),
         "/deliveries/retry" => return Some(Route::RetryDelivery(None)),
+        "/costs" => return Some(Route::Costs),
         _ => {}
     }
     let decode = |s: &str| {
@@ -142,6 +145,7 @@ fn route(path: &str) -> Option<Route> {
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> ::worker::Result<Response> {
+    costs::count(|c| c.worker_requests += 1);
     let method = req.method();
     match (route(&req.path()), method) {
         (Some(Route::Callback), Method::Post) => match callback::handle(&mut req, &env).await {
@@ -185,12 +189,30 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> ::worker::Result<Re
                 Err(e) => http::error(&e, Extra::CORS),
             }
         }
+        (Some(Route::Costs), Method::Get) => match read_costs(&req, &env) {
+            Ok(costs) => http::json(200, &costs, Extra::CORS),
+            Err(e) => http::error(&e, Extra::CORS),
+        },
         (Some(Route::RetryDelivery(_) | Route::EnableEndpoint(_)), _) => {
             http::error(&Error::MethodNotAllowed, Extra::CORS.allow("POST, OPTIONS"))
         }
         (Some(_), _) => http::error(&Error::MethodNotAllowed, Extra::CORS.allow("GET, OPTIONS")),
         (None, _) => http::error(&Error::NotFound, Extra::CORS),
     }
+}
+
+/// `GET /costs` (`?reset=1` starts over): what this isolate counted, when
+/// `COST_ACCOUNTING=true` (else 404), to a reader with the read token.
+fn read_costs(req: &Request, env: &Env) -> Result<costs::Costs, Error> {
+    let on = config::text(env, "COST_ACCOUNTING")?;
+    if on.as_deref().map(str::trim) != Some("true") {
+        return Err(Error::NotFound);
+    }
+    read::authorize(req, env)?;
+    let reset = http::param(&http::query(req), "reset").is_some();
+    // This request was counted before it was routed: it is not the work being measured.
+    costs::count(|c| c.worker_requests = c.worker_requests.saturating_sub(1));
+    Ok(costs::take(reset))
 }
 
 /// The queue consumer: deliveries to the endpoints, and the dead letters they leave.

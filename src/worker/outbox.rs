@@ -143,6 +143,7 @@ impl Outbox<'_> {
     }
 
     async fn set_alarm(&self, offset_ms: i64) -> Result<(), Error> {
+        super::costs::object(super::costs::Class::Room, |o| o.alarm_sets += 1);
         self.state
             .storage()
             .set_alarm(offset_ms)

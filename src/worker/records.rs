@@ -112,7 +112,7 @@ impl<'a> Table<'a> {
         meta: &'a MetaCache,
     ) -> Result<Table<'a>, Error> {
         Ok(Table {
-            sql: Sql::open(state, ready, SCHEMA)?,
+            sql: Sql::open(state, super::costs::Class::Room, ready, SCHEMA)?,
             meta,
         })
     }

@@ -181,10 +181,12 @@ impl DurableObject for Room {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
+        super::costs::object(super::costs::Class::Room, |o| o.requests += 1);
         calls::finish(self.handle(req).await)
     }
 
     async fn alarm(&self) -> Result<Response> {
+        super::costs::object(super::costs::Class::Room, |o| o.alarms += 1);
         // Changes committed from here on ask for the next alarm themselves.
         self.alarm_asked.set(false);
         if let Err(e) = self.flush().await {

@@ -22,14 +22,22 @@ pub(crate) fn storage(what: &str, e: impl std::fmt::Display) -> Error {
 /// it, with no `await` between them, cannot be interleaved with another request.
 pub struct Sql {
     sql: ::worker::SqlStorage,
+    /// The object's class, whose rows read and written are counted ([`super::costs`]).
+    class: super::costs::Class,
 }
 
 impl Sql {
-    /// The storage of `state`'s object, its tables created on the instance's first use
-    /// (`ready` remembers that).
-    pub fn open(state: &State, ready: &Cell<bool>, schema: &[&str]) -> Result<Sql, Error> {
+    /// The storage of `state`'s object of `class`, its tables created on the instance's
+    /// first use (`ready` remembers that).
+    pub fn open(
+        state: &State,
+        class: super::costs::Class,
+        ready: &Cell<bool>,
+        schema: &[&str],
+    ) -> Result<Sql, Error> {
         let sql = Sql {
             sql: state.storage().sql(),
+            class,
         };
         if !ready.get() {
             sql.schema(schema)?;
@@ -46,12 +54,22 @@ impl Sql {
         Ok(())
     }
 
+    fn counted(&self, cursor: &::worker::SqlCursor) {
+        let (read, written) = (cursor.rows_read() as u64, cursor.rows_written() as u64);
+        super::costs::object(self.class, |o| {
+            o.rows_read += read;
+            o.rows_written += written;
+        });
+    }
+
     /// Runs a statement.
     pub fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<(), Error> {
-        self.sql
+        let cursor = self
+            .sql
             .exec(query, bindings)
-            .map(drop)
-            .map_err(|e| storage("SQL failed", e))
+            .map_err(|e| storage("SQL failed", e))?;
+        self.counted(&cursor);
+        Ok(())
     }
 
     /// Runs a query and reads its rows, each a list of column values in the query's order
@@ -61,13 +79,15 @@ impl Sql {
             .sql
             .exec(query, bindings)
             .map_err(|e| storage("SQL failed", e))?;
-        cursor
+        let rows = cursor
             .raw()
             .map(|row| {
                 row.map(|values| Row { values })
                     .map_err(|e| storage("SQL failed", e))
             })
-            .collect()
+            .collect();
+        self.counted(&cursor);
+        rows
     }
 }
 
