@@ -58,6 +58,7 @@ pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
     receiver.verify_fields(&fields, now)?;
     let signed = SignedParts::from_fields(&fields)?;
     let key = replay::claim_key(signed.timestamp_secs, signed.nonce)?;
+    let timestamp = signed.timestamp_secs;
     let nonce = signed.nonce.to_owned();
     let cb = Callback::from_fields(fields)?;
     let app = app.unwrap_or_else(|| NO_APP.to_owned());
@@ -65,7 +66,15 @@ pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
     // The body is not signed: a captured (timestamp, nonce, signature) may come back with
     // another body, another room, or (when its secret signs for several apps) another app.
     // Claimed in the guard the secret needs before anything is applied.
-    let claim = claim(env, &guard, key, &body, settings.tolerance).await?;
+    let claim = claim(
+        env,
+        &guard,
+        &key,
+        (timestamp, &nonce),
+        &body,
+        settings.tolerance,
+    )
+    .await?;
     if claim == Claim::Other {
         return Err(Error::ReplayedNonce { nonce });
     }
@@ -133,13 +142,15 @@ pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
 async fn claim(
     env: &Env,
     guard: &Guard,
-    key: String,
+    key: &str,
+    (timestamp, nonce): (i64, &str),
     body: &[u8],
     tolerance: u64,
 ) -> Result<Claim, Error> {
-    let name = nonces_name(guard, &key);
+    let name = nonces_name(guard, key);
     let request = ClaimRequest {
-        key,
+        timestamp,
+        nonce: nonce.to_owned(),
         digest: replay::body_digest(body),
         ttl_seconds: replay::claim_ttl_seconds(tolerance),
     };

@@ -12,11 +12,10 @@ use std::cell::Cell;
 use ::worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 use serde::{Deserialize, Serialize};
 
-use sha1::{Digest, Sha1};
-
 use super::calls;
+use super::names::shard_of;
 use super::now_ms;
-use super::sql::{int, Sql};
+use super::sql::Sql;
 use crate::replay::{decide, Claim};
 use crate::Error;
 
@@ -31,14 +30,13 @@ pub enum Guard {
 }
 
 /// How many `Nonces` objects share a guard's claims.
-pub const NONCE_SHARDS: u8 = 16;
+pub const NONCE_SHARDS: u16 = 16;
 
 /// The name of the `Nonces` object that owns a claim ([`crate::replay::claim_key`]) in a
 /// guard: shards by the key's SHA-1, so that a sender cannot pick the shard by picking a
 /// room.
 pub fn nonces_name(guard: &Guard, key: &str) -> String {
-    let first = Sha1::digest(key.as_bytes()).iter().next().copied();
-    let shard = first.unwrap_or(0) % NONCE_SHARDS;
+    let shard = shard_of(key, NONCE_SHARDS);
     let scope = match guard {
         Guard::App(app) => app.as_str(),
         Guard::Shared => "*",
@@ -49,11 +47,13 @@ pub fn nonces_name(guard: &Guard, key: &str) -> String {
 /// The request to claim a callback's signed pair.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ClaimRequest {
-    /// The claim's key ([`crate::replay::claim_key`]).
-    pub key: String,
+    /// The signed timestamp, Unix seconds.
+    pub timestamp: i64,
+    /// The signed nonce.
+    pub nonce: String,
     /// SHA-1 of its raw body, hex.
     pub digest: String,
-    /// How long the claim holds.
+    /// How long after its timestamp the claim holds ([`crate::replay::claim_ttl_seconds`]).
     pub ttl_seconds: u64,
 }
 
@@ -64,20 +64,25 @@ pub struct ClaimResponse {
     pub claim: Claim,
 }
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, digest TEXT NOT NULL, \
-     expires_at INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at)",
-];
+/// One row per claim, keyed by the signed pair with the timestamp first: a claim outlives
+/// its timestamp's window by keying alone, and expired claims are the table's first rows,
+/// deleted without an index of their own (a claim writes one row).
+const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS claims (ts INTEGER NOT NULL, \
+     nonce TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (ts, nonce)) WITHOUT ROWID"];
 
-/// How many expired claims one claim deletes: the table stays bounded without a sweep.
-const PRUNE_BATCH: i64 = 32;
+/// Every how many claims expired ones are deleted, and how many at most: twice as many as
+/// were claimed meanwhile, so the table stays bounded without a sweep, at one statement per
+/// [`PRUNE_EVERY`] claims.
+const PRUNE_EVERY: u32 = 32;
+const PRUNE_BATCH: i64 = 2 * PRUNE_EVERY as i64;
 
 /// One shard of an app's replay guard.
 #[durable_object]
 pub struct Nonces {
     state: State,
     ready: Cell<bool>,
+    /// Claims since expired ones were last deleted.
+    claims: Cell<u32>,
 }
 
 impl Nonces {
@@ -90,32 +95,37 @@ impl Nonces {
         )
     }
 
-    /// Claims a nonce: prune, read, decide, write — all synchronous, so nothing interleaves.
+    /// Claims a signed pair: prune, read, decide, write — all synchronous, so nothing
+    /// interleaves. A claim is kept until its timestamp is `ttl_seconds` old: past the
+    /// window, no request can present it again.
     fn claim(&self, req: &ClaimRequest) -> std::result::Result<Claim, Error> {
         let sql = self.sql()?;
-        let now = now_ms();
-        sql.exec(
-            "DELETE FROM nonces WHERE nonce IN \
-             (SELECT nonce FROM nonces WHERE expires_at <= ? LIMIT ?)",
-            vec![int(now), PRUNE_BATCH.into()],
-        )?;
+        let now_secs = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX);
+        let ttl = i64::try_from(req.ttl_seconds).unwrap_or(i64::MAX);
+        if self.claims.get().is_multiple_of(PRUNE_EVERY) {
+            sql.exec(
+                "DELETE FROM claims WHERE (ts, nonce) IN \
+                 (SELECT ts, nonce FROM claims WHERE ts < ? ORDER BY ts LIMIT ?)",
+                vec![now_secs.saturating_sub(ttl).into(), PRUNE_BATCH.into()],
+            )?;
+        }
+        self.claims.set(self.claims.get().wrapping_add(1));
         let stored = sql
             .rows(
-                "SELECT digest FROM nonces WHERE nonce = ? AND expires_at > ?",
-                vec![req.key.clone().into(), int(now)],
+                "SELECT digest FROM claims WHERE ts = ? AND nonce = ?",
+                vec![req.timestamp.into(), req.nonce.clone().into()],
             )?
             .first()
             .map(|row| row.text(0))
             .transpose()?;
         let claim = decide(stored.as_deref(), &req.digest);
         if claim == Claim::New {
-            let expires = now.saturating_add(req.ttl_seconds.saturating_mul(1000));
             sql.exec(
-                "INSERT OR REPLACE INTO nonces (nonce, digest, expires_at) VALUES (?, ?, ?)",
+                "INSERT INTO claims (ts, nonce, digest) VALUES (?, ?, ?)",
                 vec![
-                    req.key.clone().into(),
+                    req.timestamp.into(),
+                    req.nonce.clone().into(),
                     req.digest.clone().into(),
-                    int(expires),
                 ],
             )?;
         }
@@ -128,6 +138,7 @@ impl DurableObject for Nonces {
         Nonces {
             state,
             ready: Cell::new(false),
+            claims: Cell::new(0),
         }
     }
 
@@ -149,7 +160,7 @@ mod tests {
         let app = Guard::App("1".into());
         let a = nonces_name(&app, "1470820198:350176");
         assert!(a.starts_with("1:nonces:"));
-        let shard: u8 = a.rsplit(':').next().unwrap().parse().unwrap();
+        let shard: u16 = a.rsplit(':').next().unwrap().parse().unwrap();
         assert!(shard < NONCE_SHARDS);
         assert_eq!(a, nonces_name(&app, "1470820198:350176"));
         let shards: std::collections::BTreeSet<String> = (0..200)
