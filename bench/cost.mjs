@@ -83,8 +83,10 @@ async function cases({ forward }) {
   };
   const rows = [];
   const room = "cost-room";
-  // Warm: the room's, the guard's and the hub's objects exist and have their tables.
+  // Warm: the room's, the hub's and every guard shard's objects exist and have their tables
+  // (an object's first use creates them: a cost once per object, not per callback).
   await send(callback("stream_create", streamCreate({ room, session: 1, stream: "warm", seq: 1, t: 1 })));
+  for (let i = 0; i < 64; i++) await send(callback("room_login", { room_id: room, room_seq: String(i), user_account: "warm" }));
   await measure(worker, async () => {}, settled);
 
   const create = callback("stream_create", streamCreate({ room, session: 1, stream: "s", seq: 1, t: 2 }));

@@ -48,6 +48,20 @@ fn trimmed<S: Serializer>(doc: &&'static str, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// The envelope's fields: required in every documented event.
+/// A schema's description: the Worker's build carries none (it never shows a schema, and
+/// every byte of its bundle counts); every other build, the text.
+pub const fn doc(text: &'static str) -> &'static str {
+    if cfg!(all(
+        target_arch = "wasm32",
+        feature = "worker",
+        not(feature = "wasm")
+    )) {
+        ""
+    } else {
+        text
+    }
+}
+
 pub(super) const fn envelope_schema() -> [FieldSchema; 5] {
     const fn f(name: &'static str, kind: Kind, doc: &'static str) -> FieldSchema {
         FieldSchema {
@@ -55,7 +69,7 @@ pub(super) const fn envelope_schema() -> [FieldSchema; 5] {
             kind,
             required: true,
             max_bytes: None,
-            doc,
+            doc: crate::event::typing::doc(doc),
         }
     }
     [
@@ -253,7 +267,7 @@ macro_rules! events {
                             kind: <$ty as FromValue<'a>>::KIND,
                             required: is_required!($presence),
                             max_bytes: opt_max!($($max)?),
-                            doc: concat!($($fdoc),*),
+                            doc: $crate::event::typing::doc(concat!($($fdoc),*)),
                         }, )*
                     ];
                     let mut all = [env[0]; 5 + [$(stringify!($field)),*].len()];
@@ -382,7 +396,7 @@ macro_rules! events {
             $(
                 EventSchema {
                     event: $wire,
-                    doc: concat!($($doc),*),
+                    doc: $crate::event::typing::doc(concat!($($doc),*)),
                     fields: &$Name::FIELDS,
                 },
             )*

@@ -27,7 +27,7 @@ use crate::Error;
 pub const BINDING: &str = "DELIVERIES";
 
 const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, state TEXT NOT NULL, \
      attempts INTEGER NOT NULL, due_at INTEGER, updated_at INTEGER NOT NULL, status INTEGER, \
      error TEXT, app TEXT NOT NULL, event TEXT NOT NULL, accepted_at INTEGER NOT NULL, \
@@ -245,7 +245,11 @@ impl Deliveries {
             .unwrap_or(0))
     }
 
+    /// Sets a `meta` value; a value that is already there costs no write.
     fn set(sql: &Sql, name: &str, value: u64) -> std::result::Result<(), Error> {
+        if Self::counter(sql, name)? == value {
+            return Ok(());
+        }
         sql.exec(
             "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
             vec![name.to_owned().into(), value.to_string().into()],
@@ -311,6 +315,7 @@ impl Deliveries {
     fn report(&self, reports: &[Report]) -> std::result::Result<Reported, Error> {
         let sql = self.sql()?;
         let now = now_ms();
+        let mut delivered = 0;
         for r in reports {
             let m = &r.message;
             match r.result.as_str() {
@@ -319,7 +324,7 @@ impl Deliveries {
                         "DELETE FROM messages WHERE id = ?",
                         vec![m.id.clone().into()],
                     )?;
-                    Self::set(&sql, "delivered", Self::counter(&sql, "delivered")? + 1)?;
+                    delivered += 1;
                     Self::set(&sql, "last_success_at", now)?;
                     Self::set(&sql, "failures_in_a_row", 0)?;
                 }
@@ -337,6 +342,13 @@ impl Deliveries {
                 "failed" => Self::keep(&sql, "failed", m, None, now)?,
                 other => return Err(Error::malformed(format!("unknown report `{other}`"))),
             }
+        }
+        if delivered > 0 {
+            Self::set(
+                &sql,
+                "delivered",
+                Self::counter(&sql, "delivered")? + delivered,
+            )?;
         }
         Ok(Reported {
             disabled: Self::counter(&sql, "disabled")? == 1,

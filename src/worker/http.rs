@@ -122,6 +122,12 @@ pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, Error
         if size > limit {
             return Err(Error::BodyTooLarge { size, limit });
         }
+        // The runtime holds a body to its declared length: read it in one call, not chunk
+        // by chunk through a stream reader.
+        return req
+            .bytes()
+            .await
+            .map_err(|e| Error::malformed(format!("the body could not be read: {e}")));
     }
     // No body stream at all is an empty body.
     let Ok(mut stream) = req.stream() else {

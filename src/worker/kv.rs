@@ -196,9 +196,11 @@ impl Store {
         .map_err(|e| Error::Storage {
             reason: format!("could not serialize the record for `{key}`: {e}"),
         })?;
+        // The JSON's bytes (KV stores bytes; a reader gets the same text): `put` with a
+        // `String` would take it through a generic serializer.
         let mut put = self
             .kv
-            .put(key, value.to_string())
+            .put_bytes(key, value.to_string().as_bytes())
             .map_err(|e| storage("could not write", key, e))?
             .metadata(metadata(&value)?)
             .map_err(|e| storage("could not write", key, e))?;

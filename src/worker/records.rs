@@ -16,12 +16,14 @@ use super::sql::{int, Row, Sql};
 use crate::live::{self, KeyWrite, LiveStream, Records, Stored, STREAM_PREFIX};
 use crate::Error;
 
-/// The tables, created on an instance's first use.
+/// The tables, created on an instance's first use. Both are keyed by their primary key
+/// alone (`WITHOUT ROWID`): a change writes one row, not a row and an index entry.
 pub const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, value TEXT NOT NULL, \
      expires_at INTEGER, at INTEGER NOT NULL, version INTEGER NOT NULL, \
-     kv_version INTEGER NOT NULL, kv_at INTEGER NOT NULL, hub_version INTEGER NOT NULL)",
+     kv_version INTEGER NOT NULL, kv_at INTEGER NOT NULL, hub_version INTEGER NOT NULL) \
+     WITHOUT ROWID",
 ];
 
 /// The `meta` values of an instance, read once (only the object writes them).
@@ -272,19 +274,23 @@ impl<'a> Table<'a> {
         Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0))
     }
 
-    /// KV took `version` of `key` at `at` (never moves back: others may have sent a newer).
-    pub fn sent_to_kv(&self, key: &str, version: u64, at: u64) -> Result<(), Error> {
+    /// What a send delivered of `key`: KV took `kv` (a version, at a time) and the hub took
+    /// `hub` (a version), either or both; one write. Never moves back: others may have
+    /// sent a newer version meanwhile.
+    pub fn sent(&self, key: &str, kv: Option<(u64, u64)>, hub: Option<u64>) -> Result<(), Error> {
+        let (kv_version, kv_at) = kv.unwrap_or((0, 0));
+        let hub_version = hub.unwrap_or(0);
         self.sql.exec(
-            "UPDATE records SET kv_version = ?, kv_at = ? WHERE key = ? AND kv_version < ?",
-            vec![int(version), int(at), key.to_owned().into(), int(version)],
-        )
-    }
-
-    /// The hub took `version` of `key`.
-    pub fn sent_to_hub(&self, key: &str, version: u64) -> Result<(), Error> {
-        self.sql.exec(
-            "UPDATE records SET hub_version = ? WHERE key = ? AND hub_version < ?",
-            vec![int(version), key.to_owned().into(), int(version)],
+            "UPDATE records SET kv_version = MAX(kv_version, ?1), \
+             kv_at = CASE WHEN kv_version < ?1 THEN ?2 ELSE kv_at END, \
+             hub_version = MAX(hub_version, ?3) \
+             WHERE key = ?4 AND (kv_version < ?1 OR hub_version < ?3)",
+            vec![
+                int(kv_version),
+                int(kv_at),
+                int(hub_version),
+                key.to_owned().into(),
+            ],
         )
     }
 
