@@ -10,7 +10,8 @@
 //! A room's snapshot has `"room_id"` and no `"mixes"`. `at` is when the object applied the
 //! change (Unix ms): a stream ended by its room's `room_close` has no close time of its own.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::live::{key_ids, KeyIds, LiveMix, LiveStream, Stored};
@@ -93,6 +94,45 @@ pub fn app_snapshot(app: &str, at: u64, streams: Vec<&LiveStream>, mixes: Vec<&L
     })
 }
 
+/// One app snapshot out of several, read with its entries kept as their exact text.
+#[derive(Deserialize)]
+struct Part<'a> {
+    at: u64,
+    #[serde(borrow)]
+    streams: Vec<&'a RawValue>,
+    #[serde(borrow)]
+    mixes: Vec<&'a RawValue>,
+}
+
+#[derive(Serialize)]
+struct Merged<'a> {
+    r#type: &'static str,
+    appid: &'a str,
+    at: u64,
+    streams: Vec<&'a RawValue>,
+    mixes: Vec<&'a RawValue>,
+}
+
+/// One app snapshot from the snapshots of the app's hub shards: every stream and mix of
+/// each, as they were (no value is read back as a number), taken at the latest of their
+/// times.
+pub fn merge_snapshots(app: &str, parts: &[String]) -> Result<String, serde_json::Error> {
+    let mut merged = Merged {
+        r#type: "snapshot",
+        appid: app,
+        at: 0,
+        streams: Vec::new(),
+        mixes: Vec::new(),
+    };
+    for text in parts {
+        let part: Part = serde_json::from_str(text)?;
+        merged.at = merged.at.max(part.at);
+        merged.streams.extend(part.streams);
+        merged.mixes.extend(part.mixes);
+    }
+    serde_json::to_string(&merged)
+}
+
 fn to_text<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
@@ -163,6 +203,36 @@ mod tests {
             close_reason: None,
         });
         assert_eq!(change("1", "r:room:9", &session, 1), None);
+    }
+
+    #[test]
+    fn shard_snapshots_merge_into_one_with_ids_exact() {
+        let list = list_with_one_stream();
+        let records: Vec<Stored> = list.records().values().cloned().collect();
+        let (streams, mixes) = live_of(&records);
+        let one = app_snapshot("1", 5, streams.clone(), mixes.clone());
+        let empty = app_snapshot("1", 9, Vec::new(), Vec::new());
+        let merged = merge_snapshots("1", &[empty.clone(), one.clone(), empty]).unwrap();
+        let (merged, one): (Value, Value) = (
+            serde_json::from_str(&merged).unwrap(),
+            serde_json::from_str(&one).unwrap(),
+        );
+        assert_eq!(merged["streams"], one["streams"]);
+        assert_eq!(merged["mixes"], json!([]));
+        assert_eq!(
+            (merged["type"].as_str(), merged["at"].as_u64()),
+            (Some("snapshot"), Some(9))
+        );
+        assert!(merge_snapshots("1", &["{}".into()]).is_err());
+        // 64-bit ids pass through as their text.
+        let text = r#"{"at":1,"streams":[{"room_session_id":"18446744073709551615","n":18446744073709551615}],"mixes":[]}"#;
+        let merged = merge_snapshots("1", &[text.into()]).unwrap();
+        assert!(
+            merged.contains(
+                r#"[{"room_session_id":"18446744073709551615","n":18446744073709551615}]"#
+            ),
+            "{merged}"
+        );
     }
 
     #[test]

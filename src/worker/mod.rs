@@ -34,8 +34,16 @@
 //! | `room`     | the `Room` object: apply, read, subscribe                                |
 //! | `records`  | the `Room` object's tables                                               |
 //! | `outbox`   | when and how a `Room` sends its changes to KV and the hub                |
-//! | `hub`      | the `Hub` object: an app's records for its subscribers                   |
+//! | `hub`      | the `Hub` object: one shard of an app's records, for its subscribers     |
+//! | `gather`   | an app-wide subscriber's socket, gathered from the app's hub shards      |
 //! | `frames`   | what subscribers receive                                                 |
+//! | `endpoints`| where callbacks are forwarded: the endpoints and their settings          |
+//! | `forward`  | the forwarded messages and the queue they are sent on                    |
+//! | `webhook`  | Standard Webhooks: ids and signatures of forwarded messages              |
+//! | `delivery` | the queue consumer: one attempt per message, its outcome                 |
+//! | `deliveries`| the `Deliveries` object: an endpoint's kept messages, retries, state    |
+//! | `admin`    | the delivery admin routes: list, retry, enable                           |
+//! | `costs`    | what the Worker did, counted (`COST_ACCOUNTING`)                         |
 //! | `kv`       | the live list in Workers KV: keys, metadata, the store                   |
 //! | `sql`      | the objects' SQLite storage                                              |
 //! | `calls`    | the internal calls between the Worker and the objects                    |
@@ -61,6 +69,7 @@ mod delivery;
 mod endpoints;
 mod forward;
 mod frames;
+mod gather;
 mod guard;
 mod http;
 mod hub;

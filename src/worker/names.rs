@@ -6,7 +6,8 @@
 //! | `Room`          | `<appid>:room:<room_id>`    | the room's streams and closed room sessions  |
 //! | `Room`          | `<appid>:mix:<task_id>`     | one mix task (a task belongs to no room)     |
 //! | `Nonces`        | `<guard>:nonces:<shard>`    | the claims whose key falls in the shard      |
-//! | `Hub`           | `<appid>:hub`               | a copy of the app's records, for subscribers |
+//! | `Hub`           | `<appid>:hub:<shard>`       | a copy of the records of the rooms and tasks |
+//! |                 |                             | whose object name falls in the shard         |
 //!
 //! Which object owns a callback is the live list's to say ([`live::Scope`], from
 //! [`live::plan`]); this module only names it. Names are collision-free by construction: an
@@ -14,16 +15,15 @@
 //! guard is an appid or `*` ([`super::guard::Guard`]), and a room or task id is
 //! percent-encoded ([`live::encode_component`]: no `:` is left in it).
 
+use sha1::{Digest, Sha1};
+
 use crate::live::{self, Scope};
 use crate::value::Fields;
 use crate::Error;
 
 /// The name of the object that owns `scope` in `app` (a canonical appid).
 pub fn object_name(app: &str, scope: &Scope) -> String {
-    match scope {
-        Scope::Room(room) => format!("{app}:room:{}", live::encode_component(room)),
-        Scope::Mix(task) => format!("{app}:mix:{}", live::encode_component(task)),
-    }
+    Identity::of(app, scope).object_name()
 }
 
 /// What a `Room` object is: its app, kind and id. Told with each request (as query
@@ -50,6 +50,16 @@ impl Identity {
             kind: kind.to_owned(),
             id: id.clone(),
         }
+    }
+
+    /// The name of the object with this identity: `<app>:<kind>:<id percent-encoded>`.
+    pub fn object_name(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            self.app,
+            self.kind,
+            live::encode_component(&self.id)
+        )
     }
 
     /// The query parameters that tell an object its identity.
@@ -79,9 +89,28 @@ impl std::fmt::Display for Identity {
     }
 }
 
-/// The name of an app's `Hub` object.
-pub fn hub_name(app: &str) -> String {
-    format!("{app}:hub")
+/// A stable shard of `text` among `shards` (`1..=256`): SHA-1's first byte, so that the
+/// same text always falls in the same shard and texts spread evenly.
+pub fn shard_of(text: &str, shards: u16) -> u16 {
+    let first = Sha1::digest(text.as_bytes()).first().copied().unwrap_or(0);
+    u16::from(first) % shards.max(1)
+}
+
+/// How many `Hub` objects share an app's subscribers' records. Each room or mix task sends
+/// its changes to one of them (by its object's name, so a room's changes stay in order), and
+/// an app-wide subscriber gathers all of them ([`super::gather`]): no single object carries
+/// every change of an app. Fixed: a room that moved to another shard would leave its records
+/// behind in the old one.
+pub const HUB_SHARDS: u16 = 16;
+
+/// The name of one of an app's `Hub` shards.
+pub fn hub_name(app: &str, shard: u16) -> String {
+    format!("{app}:hub:{shard}")
+}
+
+/// The name of the `Hub` shard that takes the changes of the object that owns `scope`.
+pub fn hub_of(app: &str, scope_object: &str) -> String {
+    hub_name(app, shard_of(scope_object, HUB_SHARDS))
 }
 
 /// The app a callback names, canonical ([`canonical_app`]); `None` when the body has no
@@ -131,7 +160,10 @@ mod tests {
         assert_eq!(scope, Scope::Room("r:1".into()));
         assert_eq!(object_name("7", &scope), "7:room:r%3A1");
         assert_eq!(object_name("7", &Scope::Mix("t:x".into())), "7:mix:t%3Ax");
-        assert_eq!(hub_name("7"), "7:hub");
+        assert_eq!(hub_name("7", 3), "7:hub:3");
+        let hub = hub_of("7", &object_name("7", &scope));
+        assert!(hub.starts_with("7:hub:"), "{hub}");
+        assert_eq!(hub, hub_of("7", &object_name("7", &scope)));
         let id = Identity::of("7", &scope);
         let params: Vec<(String, String)> = id
             .params()
@@ -139,6 +171,16 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         assert_eq!(Identity::from_params(&params), Some(id));
+    }
+
+    #[test]
+    fn shards_are_stable_and_all_used() {
+        let shards: std::collections::BTreeSet<u16> = (0..400)
+            .map(|i| shard_of(&format!("1:room:{i}"), HUB_SHARDS))
+            .collect();
+        assert_eq!(shards.len(), usize::from(HUB_SHARDS));
+        assert_eq!(shard_of("x", 16), shard_of("x", 16));
+        assert_eq!(shard_of("x", 1), 0);
     }
 
     #[test]

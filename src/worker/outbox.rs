@@ -19,7 +19,7 @@ use super::calls;
 use super::config::{self, HUB_BINDING};
 use super::hub::{HubAck, HubChange, HubChanges};
 use super::kv::{self, Store};
-use super::names::{hub_name, Identity};
+use super::names::{hub_of, Identity};
 use super::now_ms;
 use super::records::{PendingRow, Table};
 use crate::Error;
@@ -67,18 +67,14 @@ impl Progress {
 }
 
 /// When to try again, if anything is pending: at once for the hub and for keys KV may take
-/// now, else when the earliest key may be written again; never before `retry_at` (after a
-/// failure).
+/// now; else when the last of the waiting keys may be written again (each within a second),
+/// so that a burst of changes is one alarm, not one per key. Never before `retry_at` (after
+/// a failure).
 pub fn next_attempt(rows: &[Progress], now: u64, retry_at: Option<u64>) -> Option<u64> {
-    let earliest = rows
-        .iter()
-        .flat_map(|r| {
-            let hub = r.hub_pending().then_some(now);
-            let kv = r.kv_due_at().map(|at| at.max(now));
-            hub.into_iter().chain(kv)
-        })
-        .min()?;
-    Some(earliest.max(retry_at.unwrap_or(0)))
+    let at_once = rows.iter().any(|r| r.hub_pending() || r.kv_due(now));
+    let waiting = rows.iter().filter_map(Progress::kv_due_at).max();
+    let next = if at_once { Some(now) } else { waiting }?;
+    Some(next.max(retry_at.unwrap_or(0)))
 }
 
 /// The wait after the `failures`-th failure in a row: 1 s, 2 s, 4 s, ... up to a minute.
@@ -171,18 +167,20 @@ impl Outbox<'_> {
         let hub_rows: Vec<&PendingRow> = rows.iter().filter(|r| r.progress.hub_pending()).collect();
 
         let kv_sends = join_all(kv_rows.iter().map(|row| self.send_to_kv(&id.app, row, now)));
-        let hub_send = self.send_to_hub(&id.app, &hub_rows);
+        let hub_send = self.send_to_hub(id, &hub_rows);
         let (kv_results, hub_result) = join(kv_sends, hub_send).await;
 
-        // Others may have changed these rows meanwhile: only ever move forward.
+        // One write per row sent, whichever of KV and the hub took it; others may have
+        // changed these rows meanwhile, so versions only ever move forward.
         let done = now_ms();
         let mut failed = false;
         let mut written = 0;
+        let mut kv_took = Vec::with_capacity(kv_rows.len());
         for (row, result) in kv_rows.iter().zip(kv_results) {
             match result {
                 Ok(()) => {
                     written += 1;
-                    table.sent_to_kv(&row.key, row.progress.version, done)?;
+                    kv_took.push(row.key.as_str());
                 }
                 Err(e) => {
                     failed = true;
@@ -190,18 +188,24 @@ impl Outbox<'_> {
                 }
             }
         }
-        match hub_result {
-            Ok(()) => {
-                for row in &hub_rows {
-                    table.sent_to_hub(&row.key, row.progress.version)?;
-                }
-            }
+        let hub_took = match hub_result {
+            Ok(()) => true,
             Err(e) => {
                 failed = true;
                 ::worker::console_error!("sending to the hub failed: {e}");
+                false
+            }
+        };
+        for row in &rows {
+            let version = row.progress.version;
+            let kv = kv_took
+                .contains(&row.key.as_str())
+                .then_some((version, done));
+            let hub = (hub_took && row.progress.hub_pending()).then_some(version);
+            if kv.is_some() || hub.is_some() {
+                table.sent(&row.key, kv, hub)?;
             }
         }
-
         if written > 0 {
             let total = table.counter("kv_writes")?.saturating_add(written);
             table.set_meta("kv_writes", &total.to_string())?;
@@ -232,7 +236,7 @@ impl Outbox<'_> {
             .await
     }
 
-    async fn send_to_hub(&self, app: &str, rows: &[&PendingRow]) -> Result<(), Error> {
+    async fn send_to_hub(&self, id: &Identity, rows: &[&PendingRow]) -> Result<(), Error> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -248,11 +252,11 @@ impl Outbox<'_> {
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let url = calls::url("/changes", &[("app", app)])?;
+        let url = calls::url("/changes", &[("app", &id.app)])?;
         let (body, headers) = calls::json_body(&HubChanges { changes })?;
         let req = calls::request(&url, Method::Post, Some(body), headers)?;
         let hubs = config::namespace(self.env, HUB_BINDING)?;
-        calls::call::<HubAck>(&hubs, &hub_name(app), req).await?;
+        calls::call::<HubAck>(&hubs, &hub_of(&id.app, &id.object_name()), req).await?;
         Ok(())
     }
 }
@@ -288,6 +292,20 @@ mod tests {
         );
         assert_eq!(next_attempt(&[row(5, 5, 10_000, 5)], 10_100, None), None);
         assert_eq!(next_attempt(&[], 10_100, None), None);
+    }
+
+    #[test]
+    fn keys_waiting_for_kv_are_sent_together() {
+        let rows = [
+            row(5, 3, 10_000, 5),
+            row(6, 2, 10_400, 6),
+            row(7, 1, 10_200, 7),
+        ];
+        assert_eq!(next_attempt(&rows, 10_500, None), Some(11_400));
+        // Anything that can go now goes now (and takes the others that are due along).
+        let mut with_hub = rows.to_vec();
+        with_hub.push(row(8, 8, 0, 4));
+        assert_eq!(next_attempt(&with_hub, 10_500, None), Some(10_500));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The read routes. `GET /streams` and `GET /mixes` list KV (eventually consistent): one
 //! `list()` call per page (records whose metadata did not fit are read from their values).
 //! `GET /rooms/<room_id>/streams` asks the room's object (consistent). `GET /subscribe` and
-//! `GET /rooms/<room_id>/subscribe` hand a WebSocket to the app's hub or the room's object.
+//! `GET /rooms/<room_id>/subscribe` hand a WebSocket to the app's hub shards (gathered) or the
+//! room's object.
 //!
 //! Every read needs `READ_TOKEN` (as a bearer token, or `?token=` where a browser cannot
 //! set a header) unless `PUBLIC_READS=true`.
@@ -10,10 +11,10 @@ use ::worker::{Env, Method, Request, Response};
 use serde::Serialize;
 
 use super::calls;
-use super::config::{self, ReadAccess, Settings, HUB_BINDING, ROOMS_BINDING};
+use super::config::{self, ReadAccess, Settings, ROOMS_BINDING};
 use super::http::{bearer_matches, token_matches};
 use super::kv::{self, Store, MAX_LIST_LIMIT};
-use super::names::{canonical_app, hub_name, object_name, Identity};
+use super::names::{canonical_app, object_name, Identity};
 use crate::live::{LiveMix, LiveStream, MixRecord, Scope, StreamRecord};
 use crate::Error;
 
@@ -257,27 +258,20 @@ pub async fn subscribe(req: &Request, env: &Env, feed: &Feed) -> Result<Response
         return Err(Error::UpgradeRequired);
     }
     let query = query_of(req)?;
-    let (namespace, name, url) = match feed {
-        Feed::Room(room) => {
-            let scope = Scope::Room(room_of(room.as_deref(), &query)?);
-            let app = required_app(query.appid, env)?;
-            (
-                config::namespace(env, ROOMS_BINDING)?,
-                object_name(&app, &scope),
-                calls::url("/subscribe", &Identity::of(&app, &scope).params())?,
-            )
-        }
-        Feed::App => {
-            let app = required_app(query.appid, env)?;
-            (
-                config::namespace(env, HUB_BINDING)?,
-                hub_name(&app),
-                calls::url("/subscribe", &[("app", &app)])?,
-            )
-        }
+    let app = required_app(query.appid.clone(), env)?;
+    let room = match feed {
+        Feed::Room(room) => room_of(room.as_deref(), &query)?,
+        Feed::App => return super::gather::subscribe(env, &app).await,
     };
+    let scope = Scope::Room(room);
+    let url = calls::url("/subscribe", &Identity::of(&app, &scope).params())?;
     let internal = calls::request(&url, Method::Get, None, req.headers().clone())?;
-    calls::send(&namespace, &name, internal).await
+    calls::send(
+        &config::namespace(env, ROOMS_BINDING)?,
+        &object_name(&app, &scope),
+        internal,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 // The WebSockets: a room's and an app's subscribers get a snapshot, then each change in the
 // order it was applied. Real workerd; the sockets are Miniflare's real WebSocket pairs.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 
 import {
@@ -130,6 +131,65 @@ describe("subscribers", () => {
       assert.ok(snapshot.mixes.some((m) => m.task_id === "mix-1"), "the running mix");
     } finally {
       socket.close();
+    }
+  });
+
+  test("the app's socket gathers every hub shard: each room's changes, in order, 64 rooms in flight", async () => {
+    // The shard a room's changes go through, as the Worker picks it (SHA-1 of the room
+    // object's name): four rooms per shard, so that every shard is exercised.
+    const SHARDS = 16;
+    const shardOf = (room) => createHash("sha1").update(`1:room:${room}`).digest()[0] % SHARDS;
+    const rooms = [];
+    const perShard = new Array(SHARDS).fill(0);
+    for (let i = 0; rooms.length < 4 * SHARDS; i++) {
+      const room = `gather-${i}`;
+      if (perShard[shardOf(room)] < 4) {
+        perShard[shardOf(room)] += 1;
+        rooms.push(room);
+      }
+    }
+    const socket = await subscribe(worker, `/subscribe?appid=1&token=${TOKEN}`);
+    try {
+      const snapshot = await socket.next();
+      assert.equal(snapshot.type, "snapshot");
+      assert.ok(!snapshot.streams.some((s) => s.room_id.startsWith("gather-")));
+      // Each room in order: a and b go live, then a closes; the rooms all at once.
+      const applied = ["a live", "b live", "a closed"];
+      await Promise.all(
+        rooms.map(async (room, i) => {
+          await ok(worker, callback("stream_create", streamCreate({ room, session: 5, stream: "a", seq: 1, t: 10 + i })));
+          await ok(worker, callback("stream_create", streamCreate({ room, session: 5, stream: "b", seq: 1, t: 11 + i })));
+          await ok(worker, callback("stream_close", streamClose({ room, session: 5, stream: "a", seq: 2, t: 12 + i })));
+        }),
+      );
+      const seen = new Map(rooms.map((room) => [room, []]));
+      const done = (frames) => frames.includes("a closed") && frames.includes("b live");
+      while ([...seen.values()].some((frames) => !done(frames))) {
+        const frame = await socket.next();
+        assert.equal(frame.type, "change");
+        seen.get(frame.room_id)?.push(`${frame.stream_id} ${frame.record.state}`);
+      }
+      for (const [room, frames] of seen) {
+        // The room's changes in the order it applied them; a change to a key may be
+        // overtaken by the next change to the same key before it is sent (never reordered).
+        let at = 0;
+        for (const frame of frames) {
+          const next = applied.indexOf(frame, at);
+          assert.ok(next >= 0, `${room}: ${frames.join(", ")}`);
+          at = next + 1;
+        }
+      }
+    } finally {
+      socket.close();
+    }
+    // A socket opened afterwards: one snapshot holding every room's live stream, from every shard.
+    const late = await subscribe(worker, `/subscribe?appid=1&token=${TOKEN}`);
+    try {
+      const snapshot = await late.next();
+      const live = snapshot.streams.filter((s) => s.room_id.startsWith("gather-")).map((s) => `${s.room_id}/${s.stream_id}`);
+      assert.deepEqual(live.sort(), rooms.map((room) => `${room}/b`).sort());
+    } finally {
+      late.close();
     }
   });
 
