@@ -296,3 +296,24 @@ export async function errorOf(res) {
   }
   return body.error;
 }
+
+/**
+ * What `run` cost the Worker, from its counters (`GET /costs`; the Worker started with
+ * `COST_ACCOUNTING: "true"`): reset, run, then read once `settled(counters)` holds (what the
+ * case waits for: its KV writes, a delivery, ...) and the counters have been still for
+ * 600 ms, so that everything the case set off (the room's outbox, the hub, a forwarded
+ * delivery) is counted.
+ */
+export async function measureCosts(worker, run, settled = async () => true) {
+  await worker.read("/costs?reset=1");
+  await run();
+  let last = "";
+  let stable = 0;
+  for (let i = 0; i < 100 && stable < 6; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await (await worker.read("/costs")).text();
+    stable = now === last && (await settled(JSON.parse(now))) ? stable + 1 : 0;
+    last = now;
+  }
+  return JSON.parse(last);
+}
