@@ -165,10 +165,16 @@ impl<'a> Table<'a> {
         named: Option<Identity>,
         remember: bool,
     ) -> Result<Option<Identity>, Error> {
-        let stored = match (self.meta("app")?, self.meta("kind")?, self.meta("id")?) {
-            (Some(app), Some(kind), Some(id)) => Some(Identity { app, kind, id }),
-            _ => None,
-        };
+        // One row: `<app>\t<kind>\t<id>` (an app is digits and a kind a word; the id is the
+        // rest, whatever it holds).
+        let stored = self.meta("identity")?.and_then(|text| {
+            let mut parts = text.splitn(3, '\t');
+            Some(Identity {
+                app: parts.next()?.to_owned(),
+                kind: parts.next()?.to_owned(),
+                id: parts.next()?.to_owned(),
+            })
+        });
         match (stored, named) {
             (Some(stored), Some(named)) if stored != named => Err(Error::Storage {
                 reason: format!("this object is {stored}, not {named}"),
@@ -176,9 +182,8 @@ impl<'a> Table<'a> {
             (Some(stored), _) => Ok(Some(stored)),
             (None, Some(named)) => {
                 if remember {
-                    self.set_meta("app", &named.app)?;
-                    self.set_meta("kind", &named.kind)?;
-                    self.set_meta("id", &named.id)?;
+                    let text = format!("{}\t{}\t{}", named.app, named.kind, named.id);
+                    self.set_meta("identity", &text)?;
                 }
                 Ok(Some(named))
             }
