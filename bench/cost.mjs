@@ -76,10 +76,10 @@ async function cases({ forward }) {
 
   const create = callback("stream_create", streamCreate({ room, session: 1, stream: "s", seq: 1, t: 2 }));
   rows.push(row("`stream_create` (a new stream)", await measure(worker, () => send(create), settled)));
-  rows.push(row("the same `stream_create` again (a duplicate)", await measure(worker, () => send(create), settled)));
+  rows.push(row("the same `stream_create` again (a retry)", await measure(worker, () => send(create), settled)));
   rows.push(row("`stream_close`", await measure(worker, () => send(callback("stream_close", streamClose({ room, session: 1, stream: "s", seq: 2, t: 3 }))), settled)));
   rows.push(row("an unknown event (`room_login`)", await measure(worker, () => send(callback("room_login", { room_id: room, room_seq: "1", user_account: "u" })), settled)));
-  rows.push(row("`mix_stop`", await measure(worker, () => send(callback("mix_stop", mixStop({ task: "cost-task", seq: 1 }))), settled)));
+  rows.push(row("`mix_stop` (its task's first callback: a new object)", await measure(worker, () => send(callback("mix_stop", mixStop({ task: "cost-task", seq: 1 }))), settled)));
   const closing = "cost-closing";
   for (let i = 0; i < N; i++) await send(callback("stream_create", streamCreate({ room: closing, session: 7, stream: `s${i}`, seq: 1, t: 10 + i })));
   // Past KV's one write a second per key, as a room's streams are when it closes.
