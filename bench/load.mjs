@@ -1,12 +1,15 @@
 // Load test of the Worker under `wrangler dev` (real local Durable Objects and KV), run by
 // hand. In one run, at one concurrency:
 //   1. GET /healthz, N times: the Worker's own ceiling on this machine;
-//   2. N signed stream_create callbacks (distinct streams in 20 rooms): callbacks/s as a
-//      ratio to (1), latency, non-2xx;
-//   3. KV writes per callback, from the rooms' outbox counters once KV has caught up: for
+//   2. N signed unknown events (room_login): the Worker and the replay guard alone, as a
+//      ratio to (1): what the guard's hop costs;
+//   3. N signed stream_create callbacks (distinct streams in 20 rooms): callbacks/s as a
+//      ratio to (1), latency, non-2xx; with --receiver-port, the forwarded messages too:
+//      deliveries/s until the last landed at the bench's verifying receiver;
+//   4. KV writes per callback, from the rooms' outbox counters once KV has caught up: for
 //      the creates, for the same bodies delivered again (duplicates) and for a room_close
 //      (which ends every stream of its room);
-//   4. GET /streams?limit=1000: one KV list() call.
+//   5. GET /streams?limit=1000: one KV list() call.
 //
 // Usage:
 //   scripts/build-worker.sh
@@ -17,11 +20,17 @@
 //                       [--secret zego-dev-secret] [--token zego-dev-read-token] [--timeout 120]
 //   (then stop wrangler with SIGINT to its PID)
 //
+// Forwarding on: add to .dev.vars `FORWARD_URL=http://127.0.0.1:8799/hooks/zego` and
+// `FORWARD_SECRET=whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD` (the test receiver's), start
+// wrangler dev as above, and run `node bench/load.mjs --receiver-port 8799`.
+//
 // Only loopback URLs are accepted. Each phase stops after its N requests or --timeout
 // seconds, whichever comes first. Figures are printed against the goals; nothing fails on
 // a figure (the exit code is non-zero only for non-2xx answers or a list that is short).
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
+
+import { startReceiver } from "../tests/worker/receiver.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -31,6 +40,7 @@ const { values: opts } = parseArgs({
     secret: { type: "string", default: process.env.ZEGO_CALLBACK_SECRET ?? "zego-dev-secret" },
     token: { type: "string", default: process.env.READ_TOKEN ?? "zego-dev-read-token" },
     timeout: { type: "string", default: "120" },
+    "receiver-port": { type: "string" },
   },
 });
 const count = Number(opts.count);
@@ -90,15 +100,19 @@ async function phase(name, requests) {
   const statuses = new Map();
   let next = 0;
   let failures = 0;
+  let firstFailure;
   async function lane() {
     while (next < requests.length && Date.now() < deadline) {
       const request = requests[next++];
       const started = performance.now();
       try {
         const res = await request();
-        await res.arrayBuffer();
+        const text = await res.text();
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        if (res.status < 200 || res.status > 299) failures++;
+        if (res.status < 200 || res.status > 299) {
+          failures++;
+          firstFailure ??= `${res.status} ${text.slice(0, 300)}`;
+        }
       } catch (e) {
         statuses.set(e.name, (statuses.get(e.name) ?? 0) + 1);
         failures++;
@@ -114,7 +128,8 @@ async function phase(name, requests) {
   console.log(
     `${name.padEnd(12)} ${latencies.length} in ${elapsed.toFixed(2)} s at concurrency ${concurrency}: ` +
       `${rate.toFixed(1)}/s, p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, ` +
-      `non-2xx ${failures} ${JSON.stringify(Object.fromEntries(statuses))}`,
+      `non-2xx ${failures} ${JSON.stringify(Object.fromEntries(statuses))}` +
+      (firstFailure ? `; the first: ${firstFailure}` : ""),
   );
   return { rate, failures };
 }
@@ -152,13 +167,37 @@ async function caughtUp() {
   }
 }
 
+const receiver = opts["receiver-port"] ? await startReceiver({ port: Number(opts["receiver-port"]) }) : null;
+
 const health = await phase("healthz", Array.from({ length: count }, () => () =>
   fetch(new URL("/healthz", base), { signal: AbortSignal.timeout(10_000) }),
 ));
+const unknown = await phase("unknown", Array.from({ length: count }, (_, i) =>
+  post(signed({ event: "room_login", room_id: room(i), room_seq: String(i), user_account: `user-${i}` }, `${run}-login-${i}`)),
+));
+console.log(`ratio        unknown events/s / healthz/s = ${(unknown.rate / health.rate).toFixed(2)}x (the Worker and the replay guard)`);
 const bodies = Array.from({ length: count }, (_, i) => create(i));
+const started = performance.now();
 const callbacks = await phase("callbacks", bodies.map(post));
 const ratio = callbacks.rate / health.rate;
-console.log(`ratio        callbacks/s / healthz/s = ${ratio.toFixed(2)}x (goal >= 0.5x)`);
+console.log(`ratio        callbacks/s / healthz/s = ${ratio.toFixed(2)}x (goal >= 0.3x)`);
+if (receiver) {
+  // Every create forwarded once (retries of a delivery keep its id).
+  const creates = () => {
+    const byId = new Map();
+    for (const r of receiver.delivered()) if (JSON.parse(r.text).type === "stream_create") byId.set(r.id, r);
+    return [...byId.values()];
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (creates().length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const landed = creates();
+  const seconds = (Math.max(...landed.map((r) => r.at)) - (performance.timeOrigin + started)) / 1000;
+  const unverified = receiver.received.filter((r) => !r.verified).length;
+  console.log(
+    `forwarded    ${landed.length} of ${count} stream_create delivered, the last ${seconds.toFixed(2)} s after the ` +
+      `first was sent: ${(landed.length / seconds).toFixed(1)} deliveries/s; ${unverified} unverified`,
+  );
+}
 
 const afterCreates = await caughtUp();
 console.log(
@@ -198,6 +237,7 @@ for (let i = 0; i < 5; i++) {
   }
 }
 const first = listTimes[0];
+await receiver?.stop();
 listTimes.sort((a, b) => a - b);
 console.log(
   `list         GET /streams?limit=1000 returned ${listed} streams: first call ${first.toFixed(1)} ms, ` +

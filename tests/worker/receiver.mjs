@@ -7,14 +7,15 @@ import { Webhook } from "standardwebhooks";
 export const FORWARD_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 /**
- * Starts the receiver. `answer(request)` decides each status (default 204). Every request
- * is kept in `received` with its headers, raw body and whether its signature verified.
+ * Starts the receiver (on `port`, else any free one). `answer(request)` decides each status
+ * (default 204). Every request is kept in `received` with its headers, raw body and whether
+ * its signature verified.
  */
-export async function startReceiver({ secret = FORWARD_SECRET } = {}) {
+export async function startReceiver({ secret = FORWARD_SECRET, port: fixedPort } = {}) {
   const webhook = new Webhook(secret);
   const received = [];
   let answer = () => 204;
-  let port;
+  let port = fixedPort;
   let server;
   const handler = (req, res) => {
     const chunks = [];
