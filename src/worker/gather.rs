@@ -22,7 +22,9 @@ use super::sql::storage;
 use crate::Error;
 
 /// Opens the app's shards' sockets and answers with the subscriber's. The shards are asked
-/// one after the other: a subscription is rare, and the code of a join over sixteen is not.
+/// one after the other: a subscription is rare, the code of a join over sixteen is not, and
+/// only one connection at a time waits for its answer's headers (a Worker may have six
+/// waiting; once answered, an open socket does not count).
 pub async fn subscribe(env: &Env, app: &str) -> Result<Response, Error> {
     let hubs = config::namespace(env, HUB_BINDING)?;
     let url = calls::url("/subscribe", &[("app", app)])?;
