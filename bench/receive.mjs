@@ -398,8 +398,10 @@ const groups = [
 // ---------------------------------------------------------------------------------------------
 // Timing.
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 700);
+// Many short rounds rather than a few long ones: each ratio is taken within a round, and on
+// a shared machine the neighbours' load changes from one second to the next.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 500);
 
 // Every loop's result is added to this, and it is printed if zero.
