@@ -1,27 +1,51 @@
 // Throughput of the npm module against what a user would write with node:crypto instead.
 //
-//   npm run bench            (or: node bench/receive.mjs)
+//   npm run bench                       (or: node bench/receive.mjs)
+//   node bench/receive.mjs --isolate    each timed round of each case in a fresh process
 //
-// Everything runs in one process on one fixture: tests/fixtures/signed/stream_create.json,
-// signed with the fixture secret, received at the `now` its manifest entry gives. Each case
-// is warmed up, then timed for a fixed duration per round; the rounds are interleaved so that
-// drift (CPU frequency, GC) hits every case alike, and the median ops/s is reported.
+// Input: tests/fixtures/signed/stream_create.json, signed with the fixture secret, received
+// at the `now` its manifest entry gives, and 15 copies of it that differ only in their
+// timestamp, nonce and signature (signed here), taken in turn: a server never receives the
+// same callback twice in a row, and neither side gets to repeat one call's work.
+//
+// Each case is measured as a user's code calls it. It has a loop of its own, written out
+// below, in which the function under test is called from its own call site, with the
+// arguments a handler would pass (a fresh options object for `receive`), and every result
+// is folded into a number that the loop returns, so that nothing is dropped as dead code. A
+// driver runs a case's loop in batches of about 1 ms until the round's time has passed; the
+// one call site every case passes through is the batch's, not the operation's.
+//
+// A goal's two sides (the module and its pure-JS equivalent) are timed back to back in
+// every round, the side that goes first alternating from round to round and the cases'
+// order rotating, and the ratio is taken in each round from those two adjacent timings:
+// drift between rounds (the neighbours' load on a shared machine, CPU frequency, GC) then
+// moves both sides of a ratio alike. The median and the range of the per-round ratios are
+// reported. With --isolate, every timed round of every case runs in a child process of its
+// own (warm-up included), in the same order, so no case shares a JIT, heap or GC with
+// another.
 //
 // This prints figures; it never fails on them. It does refuse to time a pure-JS receiver that
 // disagrees with the module on the fixture, a tampered signature or a stale timestamp, since
 // timing a receiver that checks less would be meaningless.
 
-import { execFileSync } from "node:child_process";
-import { createHash, timingSafeEqual } from "node:crypto";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as nodeCrypto from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
-const here = dirname(fileURLToPath(import.meta.url));
+const { createHash, timingSafeEqual } = nodeCrypto;
+const self = fileURLToPath(import.meta.url);
+const here = dirname(self);
 const root = join(here, "..");
 const require = createRequire(import.meta.url);
+
+const childAt = process.argv.indexOf("--child");
+const CHILD = childAt >= 0 ? process.argv[childAt + 1] : null;
+const ISOLATE = CHILD === null && process.argv.includes("--isolate");
 
 const pkgEntry = join(root, "pkg", "index.cjs");
 const wasmFile = join(root, "pkg", "web", "zego_callback_bg.wasm"); // the one .wasm every entry loads
@@ -38,7 +62,7 @@ const zego = require(pkgEntry);
 const raw = require(join(root, "pkg", "node", "zego_callback.js"));
 
 // ---------------------------------------------------------------------------------------------
-// The fixture.
+// The input.
 
 const fixturesDir = join(root, "tests", "fixtures");
 const manifest = JSON.parse(readFileSync(join(fixturesDir, "index.json"), "utf8"));
@@ -52,13 +76,46 @@ const BODY = readFileSync(join(fixturesDir, FIXTURE), "utf8");
 const { timestamp: TIMESTAMP, nonce: NONCE, signature: SIGNATURE } = JSON.parse(BODY);
 const TOLERANCE = zego.defaults.toleranceSeconds;
 
+// The fixture and RING - 1 copies with an earlier timestamp (still inside the window), another
+// nonce of as many digits, and their signature; all of the fixture's length.
+const RING = 16;
+const MASK = RING - 1;
+const BODIES = [BODY];
+for (let k = 1; k < RING; k++) {
+  const ts = String(Number(TIMESTAMP) - k);
+  const nonce = String(BigInt(NONCE) + BigInt(k) * 7919n);
+  const signature = createHash("sha1").update([SECRET, ts, nonce].sort().join("")).digest("hex");
+  const body = BODY.replace(/("timestamp"\s*:\s*)"[^"]*"/, `$1"${ts}"`)
+    .replace(/("nonce"\s*:\s*)"[^"]*"/, `$1"${nonce}"`)
+    .replace(/("signature"\s*:\s*)"[^"]*"/, `$1"${signature}"`);
+  const parsed = JSON.parse(body);
+  if (body.length !== BODY.length || parsed.timestamp !== ts || parsed.nonce !== nonce || parsed.signature !== signature) {
+    throw new Error(`copy ${k} of the fixture is not the fixture with a new timestamp, nonce and signature`);
+  }
+  BODIES.push(body);
+}
+// The signed parts as a handler has them: strings out of JSON.parse of each body.
+const SIGNED = BODIES.map((b) => JSON.parse(b));
+const TIMESTAMPS = SIGNED.map((c) => c.timestamp);
+const NONCES = SIGNED.map((c) => c.nonce);
+const SIGNATURES = SIGNED.map((c) => c.signature);
+
 // ---------------------------------------------------------------------------------------------
 // The pure-JS receiver a user would write instead: JSON.parse, SHA-1 over the sorted values,
-// a constant-time comparison with a length check, and the timestamp window. It checks what the
-// module's receive checks before typing fields (body is an object; timestamp, nonce and
+// a constant-time comparison after a length check, and the timestamp window. It checks what
+// the module's receive checks before typing fields (body is an object; timestamp, nonce and
 // signature are present strings; the signature is 40 hex digits in either case and matches;
-// the timestamp is decimal digits within the window). It does not type the other fields, which
-// is the module's extra work, so the comparison flatters the pure-JS side if anything.
+// the timestamp is decimal digits within the window). It does not type the other fields,
+// which is the module's extra work, so the comparison flatters the pure-JS side if anything.
+//
+// Of the ways to write the signature check with node:crypto, this is the fastest that is
+// correct (constant time, either case), so the ratios are against the hardest plain
+// reference: the one-shot `hash("sha1", text)` (Node 20.12, 21.7 and later; about 0.5 us less
+// than `createHash("sha1").update(text).digest("hex")` here), its hex compared with
+// `timingSafeEqual` on the two strings' Buffers once their lengths agree. Decoding the
+// signature from hex and comparing raw digests instead is slower (`digest()` and
+// `Buffer.from(signature, "hex")` cost more than two hex Buffers). The common createHash
+// form is timed as well, as an informational row.
 
 class CallbackRejected extends Error {
   constructor(code) {
@@ -68,15 +125,26 @@ class CallbackRejected extends Error {
 }
 
 const DIGITS = /^[0-9]+$/;
+const HAS_ONE_SHOT_HASH = typeof nodeCrypto.hash === "function";
+const REFERENCE = HAS_ONE_SHOT_HASH
+  ? 'hash("sha1", [secret, timestamp, nonce].sort().join(""))'
+  : 'createHash("sha1").update([secret, timestamp, nonce].sort().join("")).digest("hex") (this Node has no crypto.hash)';
+const sha1Hex = HAS_ONE_SHOT_HASH
+  ? (text) => nodeCrypto.hash("sha1", text)
+  : (text) => createHash("sha1").update(text).digest("hex");
 
 function jsSignatureMatches(secret, timestamp, nonce, signature) {
-  if (typeof signature !== "string" || signature.length !== 40) return false;
-  // Buffer.from(…, "hex") stops at the first non-hex pair, so 20 bytes from 40 characters
-  // means all 40 were hex digits.
-  const received = Buffer.from(signature, "hex");
-  if (received.length !== 20) return false;
-  const expected = createHash("sha1").update([secret, timestamp, nonce].sort().join("")).digest();
-  return timingSafeEqual(expected, received);
+  const expected = Buffer.from(sha1Hex([secret, timestamp, nonce].sort().join("")));
+  // ZEGO sends lower case; the module accepts either, and so does this.
+  const received = Buffer.from(signature.toLowerCase());
+  return expected.length === received.length && timingSafeEqual(expected, received);
+}
+
+// The same check as most examples write it, with createHash (informational).
+function jsSignatureMatchesCreateHash(secret, timestamp, nonce, signature) {
+  const expected = Buffer.from(createHash("sha1").update([secret, timestamp, nonce].sort().join("")).digest("hex"));
+  const received = Buffer.from(signature.toLowerCase());
+  return expected.length === received.length && timingSafeEqual(expected, received);
 }
 
 function jsReceive(body, secret, now, tolerance = 300) {
@@ -128,62 +196,258 @@ function sanityCheck() {
     ["truncated signature", short, NOW],
     ["stale", BODY, NOW + TOLERANCE + 1],
     ["early", BODY, NOW - TOLERANCE - 1],
+    ...BODIES.slice(1).map((body, k) => [`copy ${k + 1} of the fixture`, body, NOW]),
   ];
   for (const [name, body, now] of cases) {
     const mod = outcome(() => zego.receive(body, { secret: SECRET, now, contentType: CONTENT_TYPE }));
     const js = outcome(() => jsReceive(body, SECRET, now, TOLERANCE));
     if (mod !== js) throw new Error(`receivers disagree on ${name}: module ${mod}, pure JS ${js}`);
+    if (name.startsWith("copy") && mod !== "ok") throw new Error(`${name} is refused: ${mod}`);
   }
-  const verifyCases = [SIGNATURE, SIGNATURE.toUpperCase(), flipped, SIGNATURE.slice(0, 39), ""];
+  const verifyCases = [SIGNATURE, SIGNATURE.toUpperCase(), flipped, SIGNATURE.slice(0, 39), "", `${SIGNATURE}0`, SIGNATURE.replace(/.$/, "g")];
   for (const sig of verifyCases) {
     const mod = zego.verifySignature(SECRET, TIMESTAMP, NONCE, sig);
-    const js = jsSignatureMatches(SECRET, TIMESTAMP, NONCE, sig);
-    if (mod !== js) throw new Error(`verifiers disagree on ${JSON.stringify(sig)}: module ${mod}, pure JS ${js}`);
+    for (const [form, check] of [["pure JS", jsSignatureMatches], ["pure JS (createHash)", jsSignatureMatchesCreateHash]]) {
+      const js = check(SECRET, TIMESTAMP, NONCE, sig);
+      if (mod !== js) throw new Error(`verifiers disagree on ${JSON.stringify(sig)}: module ${mod}, ${form} ${js}`);
+    }
   }
-  if (!zego.verifySignature(SECRET, TIMESTAMP, NONCE, SIGNATURE)) {
-    throw new Error("the fixture's signature does not verify");
+  for (let k = 0; k < RING; k++) {
+    if (!zego.verifySignature(SECRET, TIMESTAMPS[k], NONCES[k], SIGNATURES[k])) {
+      throw new Error(`the signature of ${k === 0 ? "the fixture" : `copy ${k} of the fixture`} does not verify`);
+    }
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Timing.
+// The cases. Each `run(n)` makes n calls, in turn over the RING bodies, from a call site of
+// its own, and returns a number derived from every result.
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);
-const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 500);
-
-// Results are folded into this so that no call can be dropped as dead code.
-let sink = 0;
-
-// Runs `fn` in batches until `ms` have passed; returns ops/s. The batch size is picked so that
-// reading the clock is a negligible share of the time.
-function timeFor(fn, ms, batch) {
-  const budget = BigInt(Math.round(ms * 1e6));
-  const start = process.hrtime.bigint();
-  let elapsed = 0n;
-  let ops = 0;
-  let acc = 0;
-  do {
-    for (let i = 0; i < batch; i++) acc += fn();
-    ops += batch;
-    elapsed = process.hrtime.bigint() - start;
-  } while (elapsed < budget);
-  sink += acc;
-  return (ops * 1e9) / Number(elapsed);
+const ENCODER = new TextEncoder();
+const BODY_BYTES = BODIES.map((b) => ENCODER.encode(b));
+const ENCODE_BUFFER = new Uint8Array(4 * BODY.length);
+// receive's arguments as it packs them into wasm memory (secret, Content-Type, body), for
+// timing the wasm call alone; other cases use the same buffer, so it is copied in each time.
+const SECRET_BYTES = ENCODER.encode(SECRET);
+const CT_BYTES = ENCODER.encode(CONTENT_TYPE);
+const PACKED = BODY_BYTES.map((b) => new Uint8Array([...SECRET_BYTES, ...CT_BYTES, ...b]));
+// Asked for after the module has sized the scratch buffer (the sanity check does), so that
+// this does not move it under the module.
+let packedAt = -1;
+let packedBuf = new Uint8Array(0);
+function packedView() {
+  if (packedBuf.length === 0) {
+    if (packedAt < 0) packedAt = raw.scratch(PACKED[0].length);
+    packedBuf = new Uint8Array(raw.wasmMemory().buffer, packedAt, PACKED[0].length);
+  }
+  return packedBuf;
 }
 
-function batchFor(fn) {
-  // Aim for about 1 ms per batch.
-  let batch = 1;
-  for (;;) {
+const cases = [
+  {
+    id: "receive.module",
+    name: "receive: module receive(body, { secret, now, contentType })",
+    run(n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        const callback = zego.receive(BODIES[i & MASK], { secret: SECRET, now: NOW, contentType: CONTENT_TYPE });
+        acc += callback.stream_id.length;
+      }
+      return acc;
+    },
+  },
+  {
+    id: "receive.js",
+    name: "receive: pure JS (JSON.parse + sha1 + timingSafeEqual + window)",
+    run(n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        const callback = jsReceive(BODIES[i & MASK], SECRET, NOW, TOLERANCE);
+        acc += callback.stream_id.length;
+      }
+      return acc;
+    },
+  },
+  {
+    id: "verify.module",
+    name: "verifySignature: module verifySignature(secret, ts, nonce, sig)",
+    run(n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        const k = i & MASK;
+        if (zego.verifySignature(SECRET, TIMESTAMPS[k], NONCES[k], SIGNATURES[k])) acc++;
+      }
+      return acc;
+    },
+  },
+  {
+    id: "verify.js",
+    name: `verifySignature: pure JS (${HAS_ONE_SHOT_HASH ? "hash" : "createHash"} sha1 + timingSafeEqual)`,
+    run(n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        const k = i & MASK;
+        if (jsSignatureMatches(SECRET, TIMESTAMPS[k], NONCES[k], SIGNATURES[k])) acc++;
+      }
+      return acc;
+    },
+  },
+  {
+    id: "verify.createHash",
+    name: "verifySignature: pure JS with createHash(...).digest('hex')",
+    run(n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        const k = i & MASK;
+        if (jsSignatureMatchesCreateHash(SECRET, TIMESTAMPS[k], NONCES[k], SIGNATURES[k])) acc++;
+      }
+      return acc;
+    },
+  },
+  {
+    id: "parse.module",
+    name: "parse: module parse(body, contentType)",
+    run(n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += zego.parse(BODIES[i & MASK], CONTENT_TYPE).stream_id.length;
+      return acc;
+    },
+  },
+  {
+    id: "parse.js",
+    name: "parse: JSON.parse(body)",
+    run(n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += JSON.parse(BODIES[i & MASK]).stream_id.length;
+      return acc;
+    },
+  },
+  // Informational: where the module's receive spends its time.
+  {
+    id: "info.encode",
+    name: "info: TextEncoder.encodeInto(body, reused buffer) alone",
+    run(n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += ENCODER.encodeInto(BODIES[i & MASK], ENCODE_BUFFER).written;
+      return acc;
+    },
+  },
+  {
+    id: "info.packed",
+    name: "info: wasm receivePacked only (scan, verify, type, spans out; 1.2 KB copied in)",
+    run(n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        packedView().set(PACKED[i & MASK]);
+        acc += raw.receivePacked(SECRET_BYTES.length, -1, CT_BYTES.length, BODY_BYTES[0].length, NOW, TOLERANCE, 65536) + 1;
+      }
+      return acc;
+    },
+  },
+  {
+    id: "info.full",
+    name: "info: the full path (wasm receiveBytes to JSON, then JSON.parse)",
+    run(n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        const json = raw.receiveBytes(BODY_BYTES[i & MASK], [SECRET], CONTENT_TYPE, NOW, TOLERANCE, 65536);
+        acc += JSON.parse(json).stream_id.length;
+      }
+      return acc;
+    },
+  },
+  {
+    id: "info.verifyPacked",
+    name: "info: wasm verifyPacked only (texts already in memory: SHA-1, hex, compare)",
+    run(n) {
+      // The module's verifySignature leaves the fixture's four texts in the scratch buffer.
+      zego.verifySignature(SECRET, TIMESTAMPS[0], NONCES[0], SIGNATURES[0]);
+      const [a, b, c, d] = [SECRET, TIMESTAMPS[0], NONCES[0], SIGNATURES[0]].map((t) => Buffer.byteLength(t));
+      let acc = 0;
+      for (let i = 0; i < n; i++) if (raw.verifyPacked(a, b, c, d)) acc++;
+      return acc;
+    },
+  },
+  {
+    id: "info.rawVerify",
+    name: "info: wasm verifySignature of a list of secrets (wasm-bindgen's string passing)",
+    run(n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        const k = i & MASK;
+        if (raw.verifySignature([SECRET], TIMESTAMPS[k], NONCES[k], SIGNATURES[k])) acc++;
+      }
+      return acc;
+    },
+  },
+  {
+    id: "info.jsSha1",
+    name: "info: node:crypto SHA-1 of the signing string alone, as the pure-JS side hashes",
+    run(n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        const k = i & MASK;
+        acc += sha1Hex([SECRET, TIMESTAMPS[k], NONCES[k]].sort().join("")).length;
+      }
+      return acc;
+    },
+  },
+];
+const byId = Object.fromEntries(cases.map((c) => [c.id, c]));
+
+// Timed back to back in every round; a goal's two sides are the first two of a group.
+const groups = [
+  ["receive.module", "receive.js"],
+  ["verify.module", "verify.js", "verify.createHash"],
+  ["parse.module", "parse.js"],
+  ["info.encode"],
+  ["info.packed"],
+  ["info.full"],
+  ["info.verifyPacked"],
+  ["info.rawVerify"],
+  ["info.jsSha1"],
+];
+
+// ---------------------------------------------------------------------------------------------
+// Timing.
+
+// Many short rounds rather than a few long ones: each ratio is taken within a round, and on
+// a shared machine the neighbours' load changes from one second to the next.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 500);
+
+// Every loop's result is added to this, and it is printed if zero.
+let sink = 0;
+
+// Runs the case's loop in batches until `ms` have passed; returns ops/s.
+function timeFor(c, ms) {
+  const budget = ms * 1e6;
+  const start = process.hrtime.bigint();
+  let ops = 0;
+  let elapsed = 0;
+  do {
+    sink += c.run(c.batch);
+    ops += c.batch;
+    elapsed = Number(process.hrtime.bigint() - start);
+  } while (elapsed < budget);
+  return (ops * 1e9) / elapsed;
+}
+
+// A batch of about 1 ms, so that reading the clock is a negligible share of the time.
+function batchFor(c) {
+  for (let batch = 1; ; batch *= 2) {
     const t0 = process.hrtime.bigint();
-    let acc = 0;
-    for (let i = 0; i < batch; i++) acc += fn();
-    sink += acc;
+    sink += c.run(batch);
     const ns = Number(process.hrtime.bigint() - t0);
     if (ns >= 1e6 || batch >= 1 << 20) return Math.max(1, Math.round((batch * 1e6) / Math.max(ns, 1)));
-    batch *= 2;
   }
+}
+
+function warm(c) {
+  c.batch = batchFor(c);
+  timeFor(c, WARMUP_MS);
+  c.batch = batchFor(c);
 }
 
 function median(xs) {
@@ -192,108 +456,60 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The cases. Each returns a number derived from its result.
+// The order of round r: the groups rotated by r, each group's cases reversed in odd rounds.
+function orderOf(r) {
+  const rotated = [...groups.slice(r % groups.length), ...groups.slice(0, r % groups.length)];
+  return rotated.flatMap((g) => (r % 2 ? [...g].reverse() : g));
+}
 
-const receiveOptions = { secret: SECRET, now: NOW, contentType: CONTENT_TYPE };
-const ENCODER = new TextEncoder();
-const BODY_BYTES = ENCODER.encode(BODY);
-const ENCODE_BUFFER = new Uint8Array(4 * BODY.length);
-// receive's arguments as it packs them into wasm memory (secret, Content-Type, body), for
-// timing the wasm call alone; other cases use the same buffer, so it is copied in each time.
-const SECRET_BYTES = ENCODER.encode(SECRET);
-const CT_BYTES = ENCODER.encode(CONTENT_TYPE);
-const PACKED = new Uint8Array([...SECRET_BYTES, ...CT_BYTES, ...BODY_BYTES]);
-const packedAt = raw.scratch(PACKED.length);
-let packedBuf = new Uint8Array(0);
-const packedView = () => (packedBuf.length ? packedBuf : (packedBuf = new Uint8Array(raw.wasmMemory().buffer, packedAt, PACKED.length)));
+// In a child process (--isolate): warm one case up, time one round, print its ops/s.
+if (CHILD !== null) {
+  sanityCheck();
+  const c = byId[CHILD];
+  if (!c) throw new Error(`no case ${CHILD}`);
+  warm(c);
+  const ops = timeFor(c, ROUND_MS);
+  process.stdout.write(JSON.stringify({ ops, sink }));
+  process.exit(0);
+}
 
-const cases = [
-  {
-    id: "receive.module",
-    name: "receive: module receive(body, { secret, now })",
-    fn: () => zego.receive(BODY, receiveOptions).stream_id.length,
-  },
-  {
-    id: "receive.js",
-    name: "receive: pure JS (JSON.parse + sha1 + timingSafeEqual + window)",
-    fn: () => jsReceive(BODY, SECRET, NOW, TOLERANCE).stream_id.length,
-  },
-  {
-    id: "verify.module",
-    name: "verifySignature: module verifySignature(secret, ts, nonce, sig)",
-    fn: () => (zego.verifySignature(SECRET, TIMESTAMP, NONCE, SIGNATURE) ? 1 : 0),
-  },
-  {
-    id: "verify.js",
-    name: "verifySignature: pure JS (sha1 + timingSafeEqual)",
-    fn: () => (jsSignatureMatches(SECRET, TIMESTAMP, NONCE, SIGNATURE) ? 1 : 0),
-  },
-  {
-    id: "parse.module",
-    name: "parse: module parse(body)",
-    fn: () => zego.parse(BODY, CONTENT_TYPE).stream_id.length,
-  },
-  {
-    id: "parse.js",
-    name: "parse: JSON.parse(body)",
-    fn: () => JSON.parse(BODY).stream_id.length,
-  },
-  // Informational: where the module's receive spends its time.
-  {
-    id: "info.encode",
-    name: "info: TextEncoder.encodeInto(body, reused buffer) alone",
-    fn: () => ENCODER.encodeInto(BODY, ENCODE_BUFFER).written,
-  },
-  {
-    id: "info.packed",
-    name: "info: wasm receivePacked only (scan, verify, type, spans out; 1.2 KB copied in)",
-    fn: () => {
-      packedView().set(PACKED);
-      return raw.receivePacked(SECRET_BYTES.length, -1, CT_BYTES.length, BODY_BYTES.length, NOW, TOLERANCE, 65536);
-    },
-  },
-  {
-    id: "info.full",
-    name: "info: the full path (wasm receiveBytes to JSON, then JSON.parse)",
-    fn: () => JSON.parse(raw.receiveBytes(BODY_BYTES, [SECRET], CONTENT_TYPE, NOW, TOLERANCE, 65536)).stream_id.length,
-  },
-  {
-    id: "info.rawVerify",
-    name: "info: wasm verifySignature only (no argument checks)",
-    fn: () => (raw.verifySignature([SECRET], TIMESTAMP, NONCE, SIGNATURE) ? 1 : 0),
-  },
-  {
-    id: "info.jsSha1",
-    name: "info: node:crypto createHash('sha1') over the signing string alone",
-    fn: () => createHash("sha1").update([SECRET, TIMESTAMP, NONCE].sort().join("")).digest().length,
-  },
-];
+function timeIsolated(c) {
+  const child = spawnSync(process.execPath, [self, "--child", c.id], { encoding: "utf8", env: process.env });
+  if (child.status !== 0) throw new Error(`the child timing ${c.id} failed:\n${child.stderr}`);
+  const { ops, sink: childSink } = JSON.parse(child.stdout);
+  sink += childSink;
+  return ops;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Run.
 
 sanityCheck();
 
-console.log(`zego-callback benchmark: ${FIXTURE} (${Buffer.byteLength(BODY)} bytes), now=${NOW}`);
+const fmtLoad = () => loadavg().map((x) => x.toFixed(2)).join(" ");
+const loadBefore = fmtLoad();
+console.log(`zego-callback benchmark: ${FIXTURE} (${Buffer.byteLength(BODY)} bytes) and ${RING - 1} re-signed copies in turn, now=${NOW}`);
 console.log(
-  `node ${process.version} on ${process.platform}/${process.arch}; ` +
-    `${ROUNDS} rounds x ${ROUND_MS} ms per case, ${WARMUP_MS} ms warm-up, median reported`,
+  `node ${process.version} on ${process.platform}/${process.arch}, ${cpus().length} CPUs; ` +
+    `${ROUNDS} rounds x ${ROUND_MS} ms per case, ${WARMUP_MS} ms warm-up, ` +
+    (ISOLATE ? "each round of each case in its own process" : "one process"),
 );
+console.log(`pure-JS signature check: ${REFERENCE}, timingSafeEqual`);
 console.log(`pkg built ${statSync(wasmFile).mtime.toISOString()}`);
+console.log(`load average (1, 5, 15 min) before: ${loadBefore}`);
 console.log("");
 
-for (const c of cases) {
-  timeFor(c.fn, WARMUP_MS, batchFor(c.fn));
-  c.batch = batchFor(c.fn);
-  c.samples = [];
-}
+if (!ISOLATE) for (const c of cases) warm(c);
+for (const c of cases) c.samples = [];
 for (let r = 0; r < ROUNDS; r++) {
-  for (const c of cases) c.samples.push(timeFor(c.fn, ROUND_MS, c.batch));
+  for (const id of orderOf(r)) {
+    const c = byId[id];
+    c.samples.push(ISOLATE ? timeIsolated(c) : timeFor(c, ROUND_MS));
+  }
 }
 for (const c of cases) c.ops = median(c.samples);
+const loadAfter = fmtLoad();
 
-const byId = Object.fromEntries(cases.map((c) => [c.id, c]));
 const fmtOps = (x) => Math.round(x).toLocaleString("en-US");
 const fmtNs = (x) => (1e9 / x).toFixed(0);
 const spread = (c) => {
@@ -318,26 +534,34 @@ for (const c of cases) {
 console.log("(ops/s and ns/op: median of the rounds; best: fastest round; spread: (max - min) / median)");
 console.log("");
 
+// Ratios from the two sides' adjacent timings in each round.
+const ratios = (mod, js) => mod.samples.map((ops, r) => ops / js.samples[r]);
 const goals = [
-  ["receive", byId["receive.module"], byId["receive.js"], 2],
-  ["verifySignature", byId["verify.module"], byId["verify.js"], 3],
-  ["parse (context)", byId["parse.module"], byId["parse.js"], null],
+  ["receive", "receive.module", "receive.js", 2],
+  ["verifySignature", "verify.module", "verify.js", 3],
+  ["  against createHash", "verify.module", "verify.createHash", null],
+  ["parse (context)", "parse.module", "parse.js", null],
 ];
-console.log(`${"ratio module / pure JS".padEnd(24)}  ${"ratio".padStart(7)}  ${"goal".padStart(6)}  result`);
-for (const [name, mod, js, goal] of goals) {
-  const ratio = mod.ops / js.ops;
+const x = (v) => `${v.toFixed(2)}x`;
+console.log(`${"ratio module / pure JS".padEnd(24)}  ${"median".padStart(7)}  ${"rounds".padStart(13)}  ${"goal".padStart(6)}  result`);
+for (const [name, modId, jsId, goal] of goals) {
+  const rs = ratios(byId[modId], byId[jsId]);
+  const ratio = median(rs);
   const verdict = goal == null ? "-" : ratio >= goal ? "met" : "not met";
   console.log(
-    `${name.padEnd(24)}  ${(ratio.toFixed(2) + "x").padStart(7)}  ${(goal == null ? "-" : ">= " + goal + "x").padStart(6)}  ${verdict}`,
+    `${name.padEnd(24)}  ${x(ratio).padStart(7)}  ${`${x(Math.min(...rs))}-${x(Math.max(...rs))}`.padStart(13)}  ` +
+      `${(goal == null ? "-" : ">= " + goal + "x").padStart(6)}  ${verdict}`,
   );
 }
+console.log("(median and range of the per-round ratios; a goal is met when the median reaches it)");
+console.log(`load average (1, 5, 15 min) after: ${loadAfter}`);
 console.log("");
 
 // Where the module's receive goes, from the informational rows (per call, medians). Each row
 // is timed on its own, so under load the parts need not add up exactly to the total.
 const ns = (id) => 1e9 / byId[id].ops;
 const total = ns("receive.module");
-const share = (x) => `${x.toFixed(0).padStart(7)} ns  ${((x / total) * 100).toFixed(0).padStart(3)}%`;
+const share = (v) => `${v.toFixed(0).padStart(7)} ns  ${((v / total) * 100).toFixed(0).padStart(3)}%`;
 console.log("where a module receive goes (medians above, as a share of the module receive):");
 console.log(`  module receive, total                               ${share(total)}`);
 console.log(`  TextEncoder.encodeInto of the string body          ${share(ns("info.encode"))}`);
@@ -346,6 +570,15 @@ console.log(`  the rest: options, packing, building the object     ${share(total
 console.log(`  the full path instead (to JSON and JSON.parse)      ${share(ns("info.full"))}`);
 console.log(`  pure-JS receive, for comparison                     ${share(ns("receive.js"))}`);
 console.log(`  pure-JS JSON.parse(body) alone                      ${share(ns("parse.js"))}`);
+console.log("");
+const verifyTotal = ns("verify.module");
+const vshare = (v) => `${v.toFixed(0).padStart(7)} ns  ${((v / verifyTotal) * 100).toFixed(0).padStart(3)}%`;
+console.log("where a module verifySignature goes (medians above, as a share of the module call):");
+console.log(`  module verifySignature, total                       ${vshare(verifyTotal)}`);
+console.log(`  wasm: SHA-1, hex, compare (and the crossing)        ${vshare(ns("info.verifyPacked"))}`);
+console.log(`  the rest: argument checks, packing the four texts   ${vshare(verifyTotal - ns("info.verifyPacked"))}`);
+console.log(`  pure-JS verify, for comparison                      ${vshare(ns("verify.js"))}`);
+console.log(`  its node:crypto SHA-1 alone                         ${vshare(ns("info.jsSha1"))}`);
 console.log("");
 
 // Sizes.

@@ -41,6 +41,15 @@ function runSuite(label, api) {
     throwsCode(() => verifySignature("", "1", "2", sig), "empty_secret", 500);
     throwsCode(() => verifySignature([], "1", "2", sig), "empty_secret", 500);
     throwsCode(() => verifySignature(42, "1", "2", sig), "invalid_option", 500);
+    // Texts that are not all ASCII are packed one by one, as UTF-8 (a lone surrogate as
+    // U+FFFD, as sign gives it to the wasm).
+    for (const [secret, nonce] of [["sécret", "123412"], ["secret", "nönce"], ["秘密", "n"], ["s\u{1F511}", "n\ud800"]]) {
+      const signed = sign(secret, "1470820198", nonce);
+      assert.equal(verifySignature(secret, "1470820198", nonce, signed), true, `${secret} ${nonce}`);
+      assert.equal(verifySignature(secret, "1470820198", nonce, signed.toUpperCase()), true, `${secret} ${nonce} upper`);
+      assert.equal(verifySignature(secret, "1470820199", nonce, signed), false, `${secret} ${nonce} other timestamp`);
+      assert.equal(verifySignature(secret, "1470820198", nonce, sig), false, `${secret} ${nonce} other signature`);
+    }
     throwsCode(() => sign("secret", 1.5, "2"), "invalid_option");
   });
 
