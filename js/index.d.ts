@@ -385,6 +385,12 @@ export interface LiveStream {
   hls_url?: string[];
   hdl_url?: string[];
   pic_url?: string[];
+  /** `"zego_api"` when no `stream_create` listed it: a check of ZEGO's server API found it
+   * live (the Worker's reconciliation); its `stream_create`, when it comes, replaces it. */
+  source?: "zego_api";
+  /** ZEGO's number for the stream within its room (`StreamNumberId`), decimal digits; only a
+   * check gives it. */
+  stream_number_id?: string;
 }
 
 /** A running stream mixing task, as the live list shows it. */
@@ -404,7 +410,7 @@ export interface LiveMix {
 /** What the rules store under one key; tombstones included. Opaque to most callers: store
  * it as JSON and hand it back to {@link live}. */
 export type StoredRecord =
-  | { stream: { state: "live"; version: object; stream: LiveStream } | { state: "closed"; version: object } }
+  | { stream: { state: "live"; version: object; stream: LiveStream } | { state: "closed"; version: object; reason?: "reconciled" } }
   | { session: { room_id: string; room_session_id: Id64; room_close_time: number; close_reason?: number } }
   | { mix: { state: "live"; version: object; mix: LiveMix } | { state: "stopped"; version: object; task_id: string } };
 

@@ -71,8 +71,10 @@
 //!
 //! # Limits
 //!
-//! - This handles reordering and duplicates, not lost callbacks (ZEGO gives up after five
-//!   retries): a stream whose `stream_close` and `room_close` were both lost stays live.
+//! - Callbacks alone handle reordering and duplicates, not lost callbacks (ZEGO gives up
+//!   after five retries): a stream whose `stream_close` and `room_close` were both lost stays
+//!   live. A store that can ask ZEGO's server API what is live applies its answers with
+//!   [`reconcile`], which ends such a stream and lists one whose `stream_create` was lost.
 //! - Tombstones expire after [`TOMBSTONE_TTL_SECONDS`]. A callback delivered later than that
 //!   after the one that ended its stream (far beyond ZEGO's 62 s of retries and the 300 s
 //!   timestamp window) finds no tombstone and may resurrect a stream.
@@ -91,6 +93,7 @@
 //! | [`stored`]    | the records as stored (one enum, their JSON), and which are live      |
 //! | `record_json` | reading a stored record back from its JSON with the crate's reader    |
 //! | [`driver`]    | which keys a callback touches, which object owns it, and its writes   |
+//! | [`reconcile`] | what an answer of ZEGO's server API (the streams live in a room) does |
 //! | [`list`]      | [`LiveList`], the rules driven over a map in memory                   |
 
 use std::borrow::Cow;
@@ -99,6 +102,7 @@ pub mod driver;
 pub mod keys;
 pub mod list;
 pub mod mixes;
+pub mod reconcile;
 mod record_json;
 pub mod sessions;
 pub mod stored;
@@ -111,11 +115,12 @@ pub use keys::{
 };
 pub use list::{LiveList, LiveView};
 pub use mixes::{apply_mix_start, apply_mix_stop, LiveMix, MixEventKind, MixRecord, MixVersion};
+pub use reconcile::{decide_check, Absence, Absences, Check, ListedStream, Thresholds};
 pub use sessions::{apply_room_close, session_tombstone, SessionRecord};
 pub use stored::Stored;
 pub use streams::{
     apply_room_close_to_stream, apply_stream_close, apply_stream_create, room_close_ends,
-    LiveStream, StreamEventKind, StreamRecord, Version,
+    EndReason, LiveStream, Source, StreamEventKind, StreamRecord, Version,
 };
 
 /// How long a tombstone is kept, in seconds: 24 hours.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::driver::{self, Records};
+use super::reconcile::{self, Absences, Check, Thresholds};
 #[cfg(doc)]
 use super::MAX_KEY_BYTES;
 use super::{LiveMix, LiveStream, Stored};
@@ -19,6 +20,9 @@ use crate::Error;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveList {
     records: BTreeMap<String, Stored>,
+    /// What checks found absent, kept for the next check ([`LiveList::reconcile`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    absences: Absences,
 }
 
 impl Records for LiveList {
@@ -64,6 +68,32 @@ impl LiveList {
                 write.key
             })
             .collect())
+    }
+
+    /// Applies a check's answer (what ZEGO's server API listed live in a room), with ZEGO's
+    /// [`Thresholds`], exactly as a store does ([`reconcile::decide_check`]); returns the keys
+    /// written.
+    ///
+    /// Fails only when the room's id makes a key too long; nothing is written then.
+    pub fn reconcile(&mut self, check: &Check) -> Result<Vec<String>, Error> {
+        let outcome = reconcile::decide_check(check, self, &self.absences, Thresholds::ZEGO)?;
+        // The absences of other rooms stay as they are.
+        let prefix = super::stream_room_prefix(&check.room_id)?;
+        self.absences.retain(|key, _| !key.starts_with(&prefix));
+        self.absences.extend(outcome.absences);
+        Ok(outcome
+            .writes
+            .into_iter()
+            .map(|write| {
+                self.records.insert(write.key.clone(), write.record);
+                write.key
+            })
+            .collect())
+    }
+
+    /// What checks found absent so far, by stream key.
+    pub fn absences(&self) -> &Absences {
+        &self.absences
     }
 
     /// Every record, tombstones included, by key.

@@ -12,8 +12,8 @@ use crate::field::{Codec, Id64};
 use crate::value::{Fields, Value};
 
 use super::{
-    LiveMix, LiveStream, MixEventKind, MixRecord, MixVersion, SessionRecord, Stored,
-    StreamEventKind, StreamRecord, Version,
+    EndReason, LiveMix, LiveStream, MixEventKind, MixRecord, MixVersion, SessionRecord, Source,
+    Stored, StreamEventKind, StreamRecord, Version,
 };
 
 type Result<T> = std::result::Result<T, String>;
@@ -209,6 +209,16 @@ impl<'f, 'a> Record<'f, 'a> {
         }
         .ok_or_else(|| format!("`{}.kind`: expected one of {}", self.1, kinds.join(", ")))
     }
+
+    /// A string field that is one of `tags`.
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
+    fn tag<'s>(&self, name: &str, tags: &[&'s str]) -> Result<&'s str> {
+        match self.get(name)? {
+            Value::String(s) => tags.iter().find(|t| **t == s.as_ref()).copied(),
+            _ => None,
+        }
+        .ok_or_else(|| format!("`{}.{name}`: expected one of {}", self.1, tags.join(", ")))
+    }
 }
 
 fn version(r: &Record<'_, '_>) -> Result<Version> {
@@ -228,7 +238,10 @@ fn stream(r: &Record<'_, '_>) -> Result<StreamRecord> {
     let state = r.state(&["live", "closed"])?;
     let version = version(r)?;
     if state == "closed" {
-        return Ok(StreamRecord::Closed { version });
+        let reason = r.opt("reason", |r, name| {
+            r.tag(name, &["reconciled"]).map(|_| EndReason::Reconciled)
+        })?;
+        return Ok(StreamRecord::Closed { version, reason });
     }
     let s = r.object("stream")?;
     let stream = LiveStream {
@@ -249,6 +262,10 @@ fn stream(r: &Record<'_, '_>) -> Result<StreamRecord> {
         hls_url: s.strings("hls_url")?,
         hdl_url: s.strings("hdl_url")?,
         pic_url: s.strings("pic_url")?,
+        source: s.opt("source", |r, name| {
+            r.tag(name, &["zego_api"]).map(|_| Source::ZegoApi)
+        })?,
+        stream_number_id: s.opt_string("stream_number_id")?,
     };
     Ok(StreamRecord::Live {
         version,
@@ -329,6 +346,8 @@ mod tests {
             hls_url: vec!["h".into()],
             hdl_url: vec![],
             pic_url: vec!["p".into()],
+            source: Some(Source::ZegoApi),
+            stream_number_id: Some("18446744073709551615".into()),
         };
         let minimal = LiveStream {
             user_id: None,
@@ -342,6 +361,8 @@ mod tests {
             rtmp_url: vec![],
             hls_url: vec![],
             pic_url: vec![],
+            source: None,
+            stream_number_id: None,
             ..full.clone()
         };
         let mix = LiveMix {
@@ -371,6 +392,11 @@ mod tests {
             }),
             Stored::Stream(StreamRecord::Closed {
                 version: stream_version(StreamEventKind::Close),
+                reason: None,
+            }),
+            Stored::Stream(StreamRecord::Closed {
+                version: stream_version(StreamEventKind::Close),
+                reason: Some(EndReason::Reconciled),
             }),
             Stored::Session(SessionRecord {
                 room_id: "r".into(),
@@ -420,6 +446,10 @@ mod tests {
             // Refused: unknown tags, a missing version, wrong types, out of range, two tags.
             format!(r#"{{"stream":{{"state":"gone","version":{{{sid},"kind":"close"}}}}}}"#),
             r#"{"stream":{"state":"closed"}}"#.to_owned(),
+            format!(r#"{{"stream":{{"state":"closed","version":{{{sid},"kind":"close"}},"reason":"lost"}}}}"#),
+            format!(r#"{{"stream":{{"state":"closed","version":{{{sid},"kind":"close"}},"reason":null}}}}"#),
+            format!(r#"{{"stream":{{"state":"live","version":{{{sid},"kind":"create"}},"stream":{{"room_id":"r","stream_id":"s","room_session_id":5,"stream_seq":1,"create_time_ms":2,"source":"zego"}}}}}}"#),
+            format!(r#"{{"stream":{{"state":"live","version":{{{sid},"kind":"create"}},"stream":{{"room_id":"r","stream_id":"s","room_session_id":5,"stream_seq":1,"create_time_ms":2,"source":"zego_api","stream_number_id":"7"}}}}}}"#),
             format!(r#"{{"stream":{{"state":"closed","version":{{{sid},"kind":"open"}}}}}}"#),
             r#"{"session":{"room_id":"r","room_session_id":"x","room_close_time":1}}"#.to_owned(),
             r#"{"session":{"room_id":"r","room_session_id":"1","room_close_time":1.5}}"#.to_owned(),

@@ -147,6 +147,31 @@ pub struct LiveStream {
     /// CDN snapshot URLs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pic_url: Vec<String>,
+    /// Where the record came from when no callback made it: `"zego_api"` for a stream a check
+    /// of ZEGO's server API found live while no `stream_create` had listed it
+    /// ([`reconcile`](super::reconcile)). Absent for a stream listed by its `stream_create`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// ZEGO's number for the stream within its room (`StreamNumberId`), decimal digits; only
+    /// a check gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_number_id: Option<String>,
+}
+
+/// Where a live record came from when no callback made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// ZEGO's server API listed the stream (`DescribeSimpleStreamList`).
+    ZegoApi,
+}
+
+/// Why a stream was ended when no callback ended it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// Two checks of ZEGO's server API found it gone: its `stream_close` was lost.
+    Reconciled,
 }
 
 impl LiveStream {
@@ -170,14 +195,21 @@ impl LiveStream {
             hls_url: ev.hls_url.stored(),
             hdl_url: ev.hdl_url.stored(),
             pic_url: ev.pic_url.stored(),
+            source: None,
+            stream_number_id: None,
         }
+    }
+
+    /// Whether the record came from ZEGO's server API rather than a `stream_create`.
+    pub fn from_api(&self) -> bool {
+        self.source == Some(Source::ZegoApi)
     }
 }
 
 /// The stored state of one stream (one `(room_id, stream_id)`).
 ///
 /// JSON: `{"state":"live","version":{..},"stream":{..}}` or
-/// `{"state":"closed","version":{..}}`.
+/// `{"state":"closed","version":{..}}` (with `"reason":"reconciled"` when a check ended it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum StreamRecord {
@@ -191,10 +223,16 @@ pub enum StreamRecord {
     /// A tombstone: the stream ended. Stored with a TTL of [`TOMBSTONE_TTL_SECONDS`].
     ///
     /// Its version is that of the `stream_close` that ended the stream or, when the stream
-    /// was ended by its room's `room_close`, that of its last `stream_create`.
+    /// was ended by its room's `room_close`, that of its last `stream_create`; when checks
+    /// ended it, the live record's version as a close ([`reconciled_version`]).
+    ///
+    /// [`reconciled_version`]: super::reconcile::reconciled_version
     Closed {
         /// The version of the callback that ended the stream.
         version: Version,
+        /// Why, when no callback ended it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<EndReason>,
     },
 }
 
@@ -202,7 +240,7 @@ impl StreamRecord {
     /// The version of the callback this record came from.
     pub fn version(&self) -> &Version {
         match self {
-            StreamRecord::Live { version, .. } | StreamRecord::Closed { version } => version,
+            StreamRecord::Live { version, .. } | StreamRecord::Closed { version, .. } => version,
         }
     }
 
@@ -221,7 +259,7 @@ impl StreamRecord {
 
     /// Whether this is a tombstone left by a `room_close` rather than a `stream_close`.
     pub fn ended_by_room_close(&self) -> bool {
-        matches!(self, StreamRecord::Closed { version } if version.kind == StreamEventKind::Create)
+        matches!(self, StreamRecord::Closed { version, .. } if version.kind == StreamEventKind::Create)
     }
 }
 
@@ -257,7 +295,10 @@ pub fn apply_stream_create(
     let session_closed =
         session.is_some_and(|s| s.room_id == ev.room_id && s.room_session_id == ev.room_session_id);
     if session_closed {
-        Write::tombstone(StreamRecord::Closed { version })
+        Write::tombstone(StreamRecord::Closed {
+            version,
+            reason: None,
+        })
     } else {
         Write::live(StreamRecord::Live {
             version,
@@ -274,7 +315,10 @@ pub fn apply_stream_create(
 pub fn apply_stream_close(current: Option<&StreamRecord>, ev: &StreamClose) -> Write<StreamRecord> {
     let version = Version::of_close(ev);
     if newer_than_stored(&version, current) {
-        Write::tombstone(StreamRecord::Closed { version })
+        Write::tombstone(StreamRecord::Closed {
+            version,
+            reason: None,
+        })
     } else {
         Write::Ignore
     }
@@ -282,10 +326,17 @@ pub fn apply_stream_close(current: Option<&StreamRecord>, ev: &StreamClose) -> W
 
 /// Whether a `room_close` ends this stored stream: it is live, in the same room and in the
 /// same room session. A newer (or any other) session's stream is never ended.
+///
+/// A stream listed from ZEGO's server API belongs to no known session: the close ends it when
+/// it was created no later than the close (its session was the closing one or an earlier
+/// one), as a check finding it after the close would not list it
+/// ([`decide_check`](super::reconcile::decide_check)).
 pub fn room_close_ends(stream: &StreamRecord, ev: &RoomClose) -> bool {
     match stream {
         StreamRecord::Live { version, stream } => {
-            stream.room_id == ev.room_id && version.room_session_id == ev.room_session_id
+            stream.room_id == ev.room_id
+                && (version.room_session_id == ev.room_session_id
+                    || (stream.from_api() && stream.create_time_ms <= ev.room_close_time))
         }
         StreamRecord::Closed { .. } => false,
     }
@@ -300,6 +351,7 @@ pub fn apply_room_close_to_stream(stream: &StreamRecord, ev: &RoomClose) -> Writ
     if room_close_ends(stream, ev) {
         Write::tombstone(StreamRecord::Closed {
             version: *stream.version(),
+            reason: None,
         })
     } else {
         Write::Ignore

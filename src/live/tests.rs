@@ -112,7 +112,8 @@ fn close_before_create_leaves_a_tombstone_and_the_late_create_is_ignored() {
         write,
         Write::Put {
             record: StreamRecord::Closed {
-                version: Version::of_close(ev)
+                version: Version::of_close(ev),
+                reason: None,
             },
             ttl_seconds: Some(TOMBSTONE_TTL_SECONDS),
         }

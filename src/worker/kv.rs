@@ -285,6 +285,7 @@ mod tests {
                 time_ms: 2,
                 kind: StreamEventKind::Close,
             },
+            reason: None,
         }
     }
 
