@@ -115,7 +115,7 @@ pub use keys::{
 };
 pub use list::{LiveList, LiveView};
 pub use mixes::{apply_mix_start, apply_mix_stop, LiveMix, MixEventKind, MixRecord, MixVersion};
-pub use reconcile::{decide_check, Absence, Absences, Check, ListedStream, Thresholds};
+pub use reconcile::{absence, decide_check, Absence, Absences, Check, ListedStream, Thresholds};
 pub use sessions::{apply_room_close, session_tombstone, SessionRecord};
 pub use stored::Stored;
 pub use streams::{

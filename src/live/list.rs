@@ -21,7 +21,7 @@ use crate::Error;
 pub struct LiveList {
     records: BTreeMap<String, Stored>,
     /// What checks found absent, kept for the next check ([`LiveList::reconcile`]).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     absences: Absences,
 }
 
@@ -79,8 +79,9 @@ impl LiveList {
         let outcome = reconcile::decide_check(check, self, &self.absences, Thresholds::ZEGO)?;
         // The absences of other rooms stay as they are.
         let prefix = super::stream_room_prefix(&check.room_id)?;
-        self.absences.retain(|key, _| !key.starts_with(&prefix));
+        self.absences.retain(|(key, _)| !key.starts_with(&prefix));
         self.absences.extend(outcome.absences);
+        self.absences.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(outcome
             .writes
             .into_iter()

@@ -46,8 +46,6 @@
 //! - A stream listed from ZEGO shows only what ZEGO's answer has (user, creation time, its
 //!   number in the room) until its `stream_create` replaces it.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use serde::{Deserialize, Serialize};
 
 use super::driver::{KeyWrite, Records};
@@ -121,8 +119,15 @@ pub struct Absence {
     pub version: Version,
 }
 
-/// The absences a store keeps between checks, by stream key.
-pub type Absences = BTreeMap<String, Absence>;
+/// The absences a store keeps between checks, each under its stream key, in key order. (A
+/// list, not a map: a room has a few streams, and the Worker's bundle is smaller without
+/// another map's code.)
+pub type Absences = Vec<(String, Absence)>;
+
+/// The absence remembered under `key`.
+pub fn absence<'a>(absences: &'a Absences, key: &str) -> Option<&'a Absence> {
+    absences.iter().find(|(k, _)| k == key).map(|(_, a)| a)
+}
 
 /// What a check decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,31 +220,28 @@ pub fn decide_check(
     };
 
     // ZEGO's streams by key, the latest creation of a stream id named twice.
-    let mut listed: BTreeMap<String, &ListedStream> = BTreeMap::new();
+    let mut listed: Vec<(String, &ListedStream)> = Vec::new();
     for stream in &check.streams {
         let Ok(key) = stream_key(room, &stream.stream_id) else {
             continue;
         };
-        let newer = listed
-            .get(&key)
-            .is_none_or(|seen| stream.create_time_ms > seen.create_time_ms);
-        if newer {
-            listed.insert(key, stream);
+        match listed.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, seen)) if stream.create_time_ms > seen.create_time_ms => *seen = stream,
+            Some(_) => {}
+            None => listed.push((key, stream)),
         }
     }
-    let stored: BTreeMap<&str, &StreamRecord> = streams
-        .iter()
-        .filter_map(|(key, stored)| match stored {
-            Stored::Stream(record) => Some((key.as_str(), record)),
+    let stored = |key: &str| {
+        streams.iter().find_map(|(k, s)| match s {
+            Stored::Stream(record) if k == key => Some(record),
             _ => None,
         })
-        .collect();
+    };
 
     for (key, stream) in &listed {
         let version = api_version(stream.create_time_ms);
-        let covered_by_record = stored
-            .get(key.as_str())
-            .is_some_and(|current| !version.is_newer_than(current.version()));
+        let covered_by_record =
+            stored(key).is_some_and(|current| !version.is_newer_than(current.version()));
         let covered_by_session = closed_up_to.is_some_and(|t| t >= stream.create_time_ms);
         if covered_by_record || covered_by_session {
             continue;
@@ -256,22 +258,21 @@ pub fn decide_check(
         });
     }
 
-    let listed_keys: BTreeSet<&str> = listed.keys().map(String::as_str).collect();
-    for (key, record) in &stored {
-        let StreamRecord::Live { version, stream } = record else {
+    for (key, record) in &streams {
+        let Stored::Stream(StreamRecord::Live { version, stream }) = record else {
             continue;
         };
-        if listed_keys.contains(key) || stream.room_id != *room {
+        if listed.iter().any(|(k, _)| k == key) || stream.room_id != *room {
             continue;
         }
         let old_enough = |at: u64| version.time_ms.saturating_add(thresholds.min_age_ms) <= at;
-        match absences.get(*key) {
+        match absence(absences, key) {
             Some(absent) if absent.version == *version => {
                 let apart = check.asked_at >= absent.since.saturating_add(thresholds.min_gap_ms);
                 if apart && old_enough(absent.since) {
                     out.ended.push((**stream).clone());
                     out.writes.push(KeyWrite {
-                        key: (*key).to_owned(),
+                        key: key.clone(),
                         record: Stored::Stream(StreamRecord::Closed {
                             version: reconciled_version(version),
                             reason: Some(EndReason::Reconciled),
@@ -279,18 +280,18 @@ pub fn decide_check(
                         ttl_seconds: Some(TOMBSTONE_TTL_SECONDS),
                     });
                 } else {
-                    out.absences.insert((*key).to_owned(), *absent);
+                    out.absences.push((key.clone(), *absent));
                 }
             }
             // Absent for the first time (or as another record than the one remembered).
             _ if old_enough(check.asked_at) => {
-                out.absences.insert(
-                    (*key).to_owned(),
+                out.absences.push((
+                    key.clone(),
                     Absence {
                         since: check.asked_at,
                         version: *version,
                     },
-                );
+                ));
             }
             _ => {}
         }

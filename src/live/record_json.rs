@@ -182,23 +182,8 @@ impl<'f, 'a> Record<'f, 'a> {
     }
 
     /// The `state` tag of a record, one of `states`.
-    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn state<'s>(&self, states: &[&'s str]) -> Result<&'s str> {
-        let tag = match self.get("state")? {
-            Value::String(s) => s,
-            other => return Err(self.wrong("state", "a string", other)),
-        };
-        states
-            .iter()
-            .find(|s| **s == tag.as_ref())
-            .copied()
-            .ok_or_else(|| {
-                format!(
-                    "`{}.state`: unknown variant `{tag}`, expected one of {}",
-                    self.1,
-                    states.join(", ")
-                )
-            })
+        self.tag("state", states)
     }
 
     #[cfg_attr(target_arch = "wasm32", inline(never))]
@@ -210,14 +195,23 @@ impl<'f, 'a> Record<'f, 'a> {
         .ok_or_else(|| format!("`{}.kind`: expected one of {}", self.1, kinds.join(", ")))
     }
 
-    /// A string field that is one of `tags`.
+    /// A string field that is one of `tags` (a record's `state`, a stream's `source`, ...).
     #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn tag<'s>(&self, name: &str, tags: &[&'s str]) -> Result<&'s str> {
-        match self.get(name)? {
-            Value::String(s) => tags.iter().find(|t| **t == s.as_ref()).copied(),
-            _ => None,
-        }
-        .ok_or_else(|| format!("`{}.{name}`: expected one of {}", self.1, tags.join(", ")))
+        let tag = match self.get(name)? {
+            Value::String(s) => s,
+            other => return Err(self.wrong(name, "a string", other)),
+        };
+        tags.iter()
+            .find(|t| **t == tag.as_ref())
+            .copied()
+            .ok_or_else(|| {
+                format!(
+                    "`{}.{name}`: unknown variant `{tag}`, expected one of {}",
+                    self.1,
+                    tags.join(", ")
+                )
+            })
     }
 }
 

@@ -48,6 +48,7 @@ pub async fn handle(req: &mut Request, env: &Env) -> Result<Accepted, Error> {
     let settings = Settings::read(env)?;
     // Read before anything is applied: a configuration that cannot be followed is a 500.
     let forwarding = Forwarding::read(env)?;
+    config::Reconcile::read(env)?;
     let body = read_body(req, DEFAULT_MAX_BODY_BYTES).await?;
     let content_type = req.headers().get("content-type").ok().flatten();
     let now = i64::try_from(Date::now().as_millis() / 1000).unwrap_or(i64::MAX);

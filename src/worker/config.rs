@@ -300,6 +300,187 @@ pub fn read_access(env: &Env) -> Result<ReadAccess, Error> {
     )
 }
 
+/// Each app's secret for ZEGO's server API, as JSON: `{"<appid>": "<server secret>"}`. An app
+/// without one is never checked.
+pub const SERVER_SECRETS: &str = "ZEGO_SERVER_SECRETS";
+/// Where ZEGO's server API answers (default [`DEFAULT_API_BASE`]).
+pub const API_BASE: &str = "ZEGO_API_BASE";
+/// How often a room with live streams is checked against ZEGO's server API, in seconds
+/// (default 300; 0 turns checks off; less than the floor is the floor).
+pub const RECONCILE_SECONDS: &str = "ZEGO_RECONCILE_SECONDS";
+/// The floor of that period, and the time between two checks a stream must be absent from
+/// and its age at the first, in seconds: ZEGO's limit of one call per room every 10 s. For
+/// tests against a stand-in of ZEGO's API only.
+pub const RECONCILE_MIN_SECONDS: &str = "ZEGO_RECONCILE_MIN_SECONDS";
+
+/// ZEGO's server API.
+pub const DEFAULT_API_BASE: &str = "https://rtc-api.zego.im/";
+/// The period of checks by default, in seconds.
+pub const DEFAULT_RECONCILE_SECONDS: u64 = 300;
+/// ZEGO's limit: one `DescribeSimpleStreamList` per room every 10 s.
+pub const ZEGO_ROOM_INTERVAL_SECONDS: u64 = 10;
+
+/// Checks of rooms against ZEGO's server API: which apps, where, how often.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Reconcile {
+    /// Each app's server secret, by canonical appid.
+    server_secrets: Vec<(String, String)>,
+    /// The API's base URL.
+    pub api_base: String,
+    /// The period of checks, ms; 0: off.
+    pub period_ms: u64,
+    /// The least time between two calls for a room, ms.
+    pub floor_ms: u64,
+}
+
+impl std::fmt::Debug for Reconcile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reconcile")
+            .field(
+                "apps",
+                &self
+                    .server_secrets
+                    .iter()
+                    .map(|(app, _)| app)
+                    .collect::<Vec<_>>(),
+            )
+            .field("api_base", &self.api_base)
+            .field("period_ms", &self.period_ms)
+            .field("floor_ms", &self.floor_ms)
+            .finish()
+    }
+}
+
+fn whole_seconds(name: &str, value: Option<&str>, default: u64, max: u64) -> Result<u64, Error> {
+    let Some(raw) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
+    match raw.parse::<u64>() {
+        Ok(n) if raw.bytes().all(|b| b.is_ascii_digit()) && n <= max => Ok(n),
+        _ => Err(Error::InvalidOption {
+            name: name.to_owned(),
+            reason: format!("expected a whole number of seconds up to {max}, got `{raw}`"),
+        }),
+    }
+}
+
+fn reconcile_error(name: &str, reason: String) -> Error {
+    Error::InvalidOption {
+        name: name.to_owned(),
+        reason,
+    }
+}
+
+impl Reconcile {
+    /// Reads the four settings' text. Malformed JSON, an empty secret, a base that is not an
+    /// http(s) URL or a period that is not whole seconds is `invalid_option` (500).
+    pub fn parse(
+        secrets: Option<&str>,
+        base: Option<&str>,
+        seconds: Option<&str>,
+        min_seconds: Option<&str>,
+    ) -> Result<Reconcile, Error> {
+        let present = |v: Option<&str>| {
+            v.map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let shape = r#"expected {"<appid>": "<server secret>"}, each appid digits and each secret not empty"#;
+        let mut server_secrets: Vec<(String, String)> = Vec::new();
+        if let Some(json) = present(secrets) {
+            // The crate's own reader: a repeated appid is refused, as malformed.
+            let Ok(map) = crate::body::decode_json(&json) else {
+                return Err(reconcile_error(SERVER_SECRETS, shape.to_owned()));
+            };
+            for (app, secret) in map.iter() {
+                let secret = match secret {
+                    crate::value::Value::String(s) => s.trim(),
+                    _ => "",
+                };
+                let (Ok(canonical), false) = (canonical_app(app), secret.is_empty()) else {
+                    return Err(reconcile_error(
+                        SERVER_SECRETS,
+                        format!("appid `{app}`: {shape}"),
+                    ));
+                };
+                server_secrets.retain(|(a, _)| *a != canonical);
+                server_secrets.push((canonical, secret.to_owned()));
+            }
+        }
+        let api_base = present(base).unwrap_or_else(|| DEFAULT_API_BASE.to_owned());
+        let host = api_base
+            .strip_prefix("https://")
+            .or_else(|| api_base.strip_prefix("http://"))
+            .unwrap_or_default();
+        if host.is_empty()
+            || host.starts_with('/')
+            || api_base.contains(['?', '#'])
+            || api_base
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(reconcile_error(
+                API_BASE,
+                format!("`{api_base}` is not an http(s) URL without a query"),
+            ));
+        }
+        let floor = whole_seconds(
+            RECONCILE_MIN_SECONDS,
+            min_seconds,
+            ZEGO_ROOM_INTERVAL_SECONDS,
+            ZEGO_ROOM_INTERVAL_SECONDS,
+        )?
+        .max(1);
+        let period = whole_seconds(
+            RECONCILE_SECONDS,
+            seconds,
+            DEFAULT_RECONCILE_SECONDS,
+            86_400,
+        )?;
+        Ok(Reconcile {
+            server_secrets,
+            api_base,
+            period_ms: if period == 0 {
+                0
+            } else {
+                period.max(floor) * 1000
+            },
+            floor_ms: floor * 1000,
+        })
+    }
+
+    /// Reads the bindings.
+    pub fn read(env: &Env) -> Result<Reconcile, Error> {
+        Reconcile::parse(
+            text(env, SERVER_SECRETS)?.as_deref(),
+            text(env, API_BASE)?.as_deref(),
+            text(env, RECONCILE_SECONDS)?.as_deref(),
+            text(env, RECONCILE_MIN_SECONDS)?.as_deref(),
+        )
+    }
+
+    /// The server secret to check `app`'s rooms with; `None` when checks are off or the app
+    /// has none (its rooms are never checked).
+    pub fn server_secret(&self, app: &str) -> Option<&str> {
+        if self.period_ms == 0 {
+            return None;
+        }
+        self.server_secrets
+            .iter()
+            .find(|(a, _)| a == app)
+            .map(|(_, s)| s.as_str())
+    }
+
+    /// What counts as evidence that a stream is gone: ZEGO's 10 s, or the floor set for
+    /// tests.
+    pub fn thresholds(&self) -> crate::live::Thresholds {
+        crate::live::Thresholds {
+            min_gap_ms: self.floor_ms,
+            min_age_ms: self.floor_ms,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,5 +587,65 @@ mod tests {
             assert_eq!((e.code(), e.status()), ("invalid_option", 500), "{bad}");
             assert!(e.to_string().contains(TOLERANCE), "{e}");
         }
+    }
+
+    #[test]
+    fn reconcile_defaults_floors_and_refuses_typos() {
+        let r = Reconcile::parse(None, None, None, None).unwrap();
+        assert_eq!(
+            (r.api_base.as_str(), r.period_ms, r.floor_ms),
+            (DEFAULT_API_BASE, 300_000, 10_000)
+        );
+        assert_eq!(
+            r.server_secret("1"),
+            None,
+            "no app is checked without a secret"
+        );
+        let r = Reconcile::parse(
+            Some(r#"{"0001": " s3cret ", "2": "x"}"#),
+            Some("http://127.0.0.1:9999/"),
+            Some("3"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(r.server_secret("1"), Some("s3cret"));
+        assert_eq!(r.server_secret("3"), None);
+        assert_eq!(r.period_ms, 10_000, "raised to ZEGO's 10 s");
+        assert_eq!(r.api_base, "http://127.0.0.1:9999/");
+        assert!(!format!("{r:?}").contains("s3cret"));
+        let off = Reconcile::parse(Some(r#"{"1":"s"}"#), None, Some("0"), None).unwrap();
+        assert_eq!(off.server_secret("1"), None, "0 turns checks off");
+        let quick = Reconcile::parse(Some(r#"{"1":"s"}"#), None, Some("2"), Some("1")).unwrap();
+        assert_eq!((quick.period_ms, quick.floor_ms), (2_000, 1_000));
+        assert_eq!(quick.thresholds().min_gap_ms, 1_000);
+        let zero = Reconcile::parse(Some(r#"{"1":"s"}"#), None, Some("1"), Some("0")).unwrap();
+        assert_eq!(zero.floor_ms, 1_000, "at least a second");
+
+        for (secrets, base, seconds, min, name) in [
+            (Some("{"), None, None, None, SERVER_SECRETS),
+            (Some("[]"), None, None, None, SERVER_SECRETS),
+            (
+                Some(r#"{"1": "a", "1": "b"}"#),
+                None,
+                None,
+                None,
+                SERVER_SECRETS,
+            ),
+            (Some(r#"{"1": 5}"#), None, None, None, SERVER_SECRETS),
+            (Some(r#"{"1": " "}"#), None, None, None, SERVER_SECRETS),
+            (Some(r#"{"x": "s"}"#), None, None, None, SERVER_SECRETS),
+            (None, Some("rtc-api.zego.im"), None, None, API_BASE),
+            (None, Some("https://"), None, None, API_BASE),
+            (None, Some("https://a.example/?x=1"), None, None, API_BASE),
+            (None, None, Some("5m"), None, RECONCILE_SECONDS),
+            (None, None, Some("-1"), None, RECONCILE_SECONDS),
+            (None, None, None, Some("11"), RECONCILE_MIN_SECONDS),
+        ] {
+            let e = Reconcile::parse(secrets, base, seconds, min).unwrap_err();
+            assert_eq!((e.code(), e.status()), ("invalid_option", 500), "{e}");
+            assert!(e.to_string().contains(name), "{e}");
+        }
+        let e = Reconcile::parse(Some(r#"{"1": "hidden", "2": 1}"#), None, None, None).unwrap_err();
+        assert!(!e.to_string().contains("hidden"), "{e}");
     }
 }

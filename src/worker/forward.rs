@@ -18,6 +18,16 @@
 //! `live` is what the room's (or mix task's) object did with it; `seq` is that object's
 //! change counter once it had, the order of its changes. `live` is `null` for an event that
 //! does not concern the list.
+//!
+//! A correction a check of ZEGO's server API made to a room (`super::reconcile`) is
+//! forwarded the same way as its own type, [`RECONCILED`], to the typed endpoints that take
+//! it (a raw endpoint gets ZEGO's bodies, and a correction has none):
+//!
+//! ```text
+//! {"id":"msg_..","type":"zego_callback.reconciled","appid":"1","received_at":1764850000123,
+//!  "data":{"room_id":"..","asked_at":1764850000000,"ended":[{..}],"listed":[{..}]},
+//!  "live":{"scope":{"room_id":".."},"written":["s:..:.."],"duplicate":false,"seq":43}}
+//! ```
 
 use ::worker::{Env, QueueContentType, RawMessageBuilder, SendMessage};
 use serde::{Deserialize, Serialize};
@@ -27,7 +37,7 @@ use wasm_bindgen::JsValue;
 use super::config;
 use super::endpoints::{Endpoint, Format, Forwarding};
 use super::webhook;
-use crate::live::Scope;
+use crate::live::{LiveStream, Scope};
 use crate::{Callback, Error};
 
 /// The queue messages are sent to.
@@ -204,6 +214,73 @@ fn typed_payload(id: &str, cb: &Accepted<'_>) -> Result<String, Error> {
     .map_err(serialize)
 }
 
+/// The type of a correction a check of ZEGO's server API made: the Worker's own, named apart
+/// from ZEGO's events.
+pub const RECONCILED: &str = "zego_callback.reconciled";
+
+/// What a check changed in a room: the typed payload's `data` for [`RECONCILED`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Reconciled<'a> {
+    /// The room.
+    pub room_id: &'a str,
+    /// When the check asked ZEGO, Unix ms.
+    pub asked_at: u64,
+    /// The streams it ended (gone at ZEGO: their `stream_close` was lost), as they were
+    /// listed.
+    pub ended: &'a [LiveStream],
+    /// The streams it listed from ZEGO's answer (their `stream_create` was lost).
+    pub listed: &'a [LiveStream],
+}
+
+/// The messages for a check's correction of `app`'s room: one per typed endpoint that takes
+/// [`RECONCILED`], under one id for this room and this check.
+pub fn reconciled_messages(
+    fwd: &Forwarding,
+    app: &str,
+    correction: &Reconciled<'_>,
+    live: &Live<'_>,
+    at: u64,
+) -> Result<Vec<Message>, Error> {
+    let targets: Vec<&Endpoint> = fwd
+        .endpoints_for(app, RECONCILED)
+        .filter(|e| e.format == Format::Typed)
+        .collect();
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let nonce = format!("{RECONCILED}:{}", correction.asked_at);
+    let id = webhook::message_id(app, &nonce, correction.room_id.as_bytes());
+    let serialize = |e: serde_json::Error| Error::Storage {
+        reason: format!("could not serialize the correction: {e}"),
+    };
+    let data = serde_json::to_string(correction).map_err(serialize)?;
+    let data = RawValue::from_string(data).map_err(serialize)?;
+    let body = serde_json::to_string(&Typed {
+        id: &id,
+        r#type: RECONCILED,
+        appid: app,
+        received_at: at,
+        data: &data,
+        live: Some(live),
+    })
+    .map_err(serialize)?;
+    Ok(targets
+        .into_iter()
+        .map(|endpoint| Message {
+            id: id.clone(),
+            endpoint: endpoint.id.clone(),
+            app: app.to_owned(),
+            event: RECONCILED.to_owned(),
+            attempt: 0,
+            accepted_at: at,
+            content_type: "application/json".to_owned(),
+            body: body.clone(),
+            last_status: None,
+            last_error: None,
+        })
+        .collect())
+}
+
 /// A message for the queue, as text, after `delay_seconds`.
 pub fn queue_message(message: &Message, delay_seconds: u32) -> Result<SendMessage<JsValue>, Error> {
     let mut builder = RawMessageBuilder::new(JsValue::from_str(&message.to_json()?));
@@ -332,5 +409,67 @@ mod tests {
             at: 1,
         };
         assert!(messages(&fwd, &accepted).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_correction_goes_to_the_typed_endpoints_that_take_it() {
+        let fwd = forwarding(
+            r#"{"1": [{"url": "https://a.example/", "name": "a"},
+                     {"url": "https://b.example/", "name": "b", "format": "raw"},
+                     {"url": "https://c.example/", "name": "c", "events": ["stream_close"]},
+                     {"url": "https://d.example/", "name": "d", "events": ["zego_callback.reconciled"]}]}"#,
+        );
+        let ended = [crate::live::LiveStream::from_check(
+            "r",
+            &crate::live::ListedStream {
+                stream_id: "s".into(),
+                user_id: None,
+                user_name: None,
+                create_time_ms: 5,
+                stream_number_id: Some("18446744073709551615".into()),
+            },
+        )];
+        let scope = Scope::Room("r".into());
+        let written = vec!["s:r:s".to_owned()];
+        let live = Live {
+            scope: ScopeIds::of(&scope),
+            written: &written,
+            duplicate: false,
+            seq: 9,
+        };
+        let correction = Reconciled {
+            room_id: "r",
+            asked_at: 1_700_000_000_000,
+            ended: &ended,
+            listed: &[],
+        };
+        let out = reconciled_messages(&fwd, "1", &correction, &live, 1_700_000_000_500).unwrap();
+        assert_eq!(
+            out.iter().map(|m| m.endpoint.as_str()).collect::<Vec<_>>(),
+            ["a", "d"]
+        );
+        let typed: serde_json::Value = serde_json::from_str(&out[0].body).unwrap();
+        assert_eq!(typed["type"], RECONCILED);
+        assert_eq!(typed["id"], out[0].id.as_str());
+        assert_eq!(typed["data"]["room_id"], "r");
+        assert_eq!(typed["data"]["ended"][0]["source"], "zego_api");
+        assert!(out[0]
+            .body
+            .contains(r#""stream_number_id":"18446744073709551615""#));
+        assert_eq!(typed["live"]["seq"], 9);
+        // One id per room and check.
+        let again = reconciled_messages(&fwd, "1", &correction, &live, 1).unwrap();
+        assert_eq!(again[0].id, out[0].id);
+        let other = Reconciled {
+            asked_at: 1,
+            ..correction.clone()
+        };
+        assert_ne!(
+            reconciled_messages(&fwd, "1", &other, &live, 1).unwrap()[0].id,
+            out[0].id
+        );
+        assert!(reconciled_messages(&fwd, "2", &correction, &live, 1)
+            .unwrap()
+            .is_empty());
     }
 }

@@ -16,7 +16,9 @@
 //! Bindings: `ZEGO_CALLBACK_SECRET` (any app; comma-separated for rotation) and/or
 //! `ZEGO_CALLBACK_SECRETS` (JSON, per app), `ZEGO_TOLERANCE_SECONDS` (default 300),
 //! `READ_TOKEN` and `PUBLIC_READS` (who reads), KV `LIVE_LIST`, Durable Objects `ROOMS`
-//! ([`room::Room`]), `NONCES` ([`guard::Nonces`]) and `HUB` ([`hub::Hub`]).
+//! ([`room::Room`]), `NONCES` ([`guard::Nonces`]) and `HUB` ([`hub::Hub`]);
+//! `ZEGO_SERVER_SECRETS`, `ZEGO_API_BASE` and `ZEGO_RECONCILE_SECONDS` for checks of ZEGO's
+//! server API ([`reconcile`]).
 //!
 //! The Worker itself only verifies and routes: the decisions are made by the objects, as
 //! drivers of [`crate::live`]; verification is [`crate::Receiver`]'s; every status is
@@ -34,6 +36,8 @@
 //! | `room`     | the `Room` object: apply, read, subscribe                                |
 //! | `records`  | the `Room` object's tables                                               |
 //! | `outbox`   | when and how a `Room` sends its changes to KV and the hub                |
+//! | `reconcile`| when a `Room` checks its room against ZEGO's server API, and applying it |
+//! | `zego_api` | ZEGO's server API: the signed request, the answer                        |
 //! | `hub`      | the `Hub` object: one shard of an app's records, for its subscribers     |
 //! | `gather`   | an app-wide subscriber's socket, gathered from the app's hub shards      |
 //! | `frames`   | what subscribers receive                                                 |
@@ -77,10 +81,12 @@ mod kv;
 mod names;
 mod outbox;
 mod read;
+mod reconcile;
 mod records;
 mod room;
 mod sql;
 mod webhook;
+mod zego_api;
 
 use ::worker::{event, Context, Date, Env, MessageBatch, Method, Request, Response};
 use serde_json::json;

@@ -150,11 +150,14 @@ impl Outbox<'_> {
     }
 
     /// Sends what is pending to KV and to the hub (deleting, once a minute, tombstones that
-    /// expired and were sent everywhere), then sets the alarm for what is left.
+    /// expired and were sent everywhere), then sets the alarm for what is left, or for
+    /// `also_at` when that is sooner: the object's own next need of its one alarm (its next
+    /// check of ZEGO's server API).
     pub async fn flush(
         &self,
         id: &Identity,
         pruned_at: &std::cell::Cell<u64>,
+        also_at: Option<u64>,
     ) -> Result<(), Error> {
         let table = self.table;
         let now = now_ms();
@@ -217,7 +220,11 @@ impl Outbox<'_> {
         }
         let pending = table.progress(BATCH)?;
         let retry_at = failed.then(|| done + backoff_ms(failures));
-        if let Some(at) = next_attempt(&pending, done, retry_at) {
+        let next = next_attempt(&pending, done, retry_at)
+            .into_iter()
+            .chain(also_at)
+            .min();
+        if let Some(at) = next {
             self.set_alarm(i64::try_from(at.saturating_sub(done)).unwrap_or(i64::MAX))
                 .await?;
         }

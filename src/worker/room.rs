@@ -4,8 +4,9 @@
 //! ([`super::records`]), asks the rules, writes, with no `await` in between, so nothing can
 //! interleave whatever the order and concurrency of deliveries. Once a change is committed it
 //! answers, pushes the change to the room's subscribers, and wakes its outbox
-//! ([`super::outbox`]), which sends the change on to KV and the app's `Hub`. No rule lives
-//! here.
+//! ([`super::outbox`]), which sends the change on to KV and the app's `Hub`. Its alarm also
+//! checks the room against ZEGO's server API when that is due ([`super::reconcile`]), and
+//! applies the answer the same way. No rule lives here.
 
 use std::cell::Cell;
 
@@ -21,6 +22,7 @@ use super::http;
 use super::names::Identity;
 use super::now_ms;
 use super::outbox::{Outbox, Sync};
+use super::reconcile::{CheckState, Checker};
 use super::records::{MetaCache, Table};
 use crate::live::{self, KeyWrite, LiveStream};
 use crate::Error;
@@ -41,6 +43,8 @@ pub struct RoomStreams {
     room_id: String,
     streams: Vec<LiveStream>,
     sync: Sync,
+    /// The room's checks of ZEGO's server API; `None` when its app is not checked.
+    check: Option<CheckState>,
 }
 
 /// The authority over one room's streams and sessions, or over one mix task.
@@ -59,6 +63,14 @@ pub struct Room {
 impl Room {
     fn table(&self) -> std::result::Result<Table<'_>, Error> {
         Table::open(&self.state, &self.ready, &self.meta)
+    }
+
+    fn checker<'a>(&'a self, table: &'a Table<'a>, id: &'a Identity) -> Checker<'a> {
+        Checker {
+            env: &self.env,
+            table,
+            id,
+        }
     }
 
     fn outbox<'a>(&'a self, table: &'a Table<'a>) -> Outbox<'a> {
@@ -142,6 +154,7 @@ impl Room {
             (Method::Get, "/streams") => respond(&RoomStreams {
                 streams: table.live_streams(now_ms())?,
                 sync: self.outbox(&table).sync()?,
+                check: self.checker(&table, &id).view()?,
                 appid: id.app,
                 room_id: id.id,
             }),
@@ -159,12 +172,25 @@ impl Room {
         }
     }
 
+    /// The alarm's work: the room's check of ZEGO's server API when it is due (its
+    /// corrections pushed like a callback's), then the outbox, which sets the next alarm.
     async fn flush(&self) -> std::result::Result<(), Error> {
         let table = self.table()?;
         let Some(id) = table.identity(None, false)? else {
             return Ok(());
         };
-        self.outbox(&table).flush(&id, &self.pruned_at).await
+        let checker = self.checker(&table, &id);
+        // A check that fails is logged and tried again later; it never holds the outbox.
+        match checker.check_if_due().await {
+            Ok(Some(written)) => self.broadcast(&id.app, &written.writes, written.at),
+            Ok(None) => {}
+            Err(e) => ::worker::console_error!("the check of the room failed: {e}"),
+        }
+        let wake = checker.wake_at(now_ms()).unwrap_or_else(|e| {
+            ::worker::console_error!("the next check could not be scheduled: {e}");
+            None
+        });
+        self.outbox(&table).flush(&id, &self.pruned_at, wake).await
     }
 }
 
