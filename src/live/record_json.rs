@@ -186,13 +186,9 @@ impl<'f, 'a> Record<'f, 'a> {
         self.tag("state", states)
     }
 
-    #[cfg_attr(target_arch = "wasm32", inline(never))]
+    /// A version's `kind`, one of `kinds`.
     fn kind<'s>(&self, kinds: &[&'s str]) -> Result<&'s str> {
-        match self.get("kind")? {
-            Value::String(s) => kinds.iter().find(|k| **k == s.as_ref()).copied(),
-            _ => None,
-        }
-        .ok_or_else(|| format!("`{}.kind`: expected one of {}", self.1, kinds.join(", ")))
+        self.tag("kind", kinds)
     }
 
     /// A string field that is one of `tags` (a record's `state`, a stream's `source`, ...).
