@@ -15,15 +15,11 @@
 //! `Deliveries` object before the message is acknowledged: a message whose report or resend
 //! fails is left to the queue to deliver again.
 
-use std::time::Duration;
-
-use ::worker::{
-    AbortController, Delay, Env, Fetch, Headers, MessageBatch, MessageExt, Method, RawMessage,
-    Request, RequestInit,
-};
-use futures_util::future::{join_all, select, Either};
+use ::worker::{Env, Headers, MessageBatch, MessageExt, Method, RawMessage};
+use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 
+use super::calls;
 use super::deliveries::{self, Report, Reported};
 use super::endpoints::Forwarding;
 use super::forward::{self, Message, DEAD_LETTER_BINDING, QUEUE_BINDING};
@@ -145,22 +141,13 @@ async fn attempt(url: &str, message: &Message, fwd: &Forwarding) -> Outcome {
             return failed(format!("could not set the header `{name}`: {e}"));
         }
     }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(wasm_bindgen::JsValue::from_str(&message.body)));
-    let request = match Request::new_with_init(url, &init) {
+    let body = Some(wasm_bindgen::JsValue::from_str(&message.body));
+    let request = match calls::request(url, Method::Post, body, headers) {
         Ok(r) => r,
-        Err(e) => return failed(format!("could not make the request: {e}")),
+        Err(e) => return failed(e.to_string()),
     };
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let timeout = Delay::from(Duration::from_secs(u64::from(fwd.timeout_seconds)));
-    let fetch = Fetch::Request(request);
-    super::costs::count(|c| c.fetches += 1);
-    let sent = Box::pin(fetch.send_with_signal(&signal));
-    let outcome = match select(sent, timeout).await {
-        Either::Left((Ok(mut res), _)) => {
+    match calls::fetch_within(request, u64::from(fwd.timeout_seconds) * 1000).await {
+        Ok(mut res) => {
             let status = res.status_code();
             let retry_after = res.headers().get("retry-after").ok().flatten();
             let body = if (200..300).contains(&status) {
@@ -170,13 +157,8 @@ async fn attempt(url: &str, message: &Message, fwd: &Forwarding) -> Outcome {
             };
             classify(status, &body, retry_after.as_deref())
         }
-        Either::Left((Err(e), _)) => failed(format!("the request failed: {e}")),
-        Either::Right(((), _)) => {
-            controller.abort();
-            failed(format!("no answer within {} s", fwd.timeout_seconds))
-        }
-    };
-    outcome
+        Err(why) => failed(why),
+    }
 }
 
 /// A message taken from the queue.

@@ -193,34 +193,19 @@ fn as_ms(t: u64) -> u64 {
 
 /// Sends `url` and reads the answer, within `timeout_ms`.
 pub async fn ask(url: &str, timeout_ms: u64) -> Answer {
-    use ::worker::{AbortController, Delay, Fetch, Method, Request as HttpRequest, RequestInit};
-    use futures_util::future::{select, Either};
-
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get);
-    let request = match HttpRequest::new_with_init(url, &init) {
+    use super::calls;
+    let request = match calls::request(url, ::worker::Method::Get, None, ::worker::Headers::new()) {
         Ok(r) => r,
-        Err(e) => return Answer::Failed(format!("could not make the request: {e}")),
+        Err(e) => return Answer::Failed(e.to_string()),
     };
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let timeout = Delay::from(std::time::Duration::from_millis(timeout_ms));
-    super::costs::count(|c| c.fetches += 1);
-    let fetch = Fetch::Request(request);
-    let sent = Box::pin(fetch.send_with_signal(&signal));
-    let answer = match select(sent, timeout).await {
-        Either::Left((Ok(mut res), _)) => {
+    match calls::fetch_within(request, timeout_ms).await {
+        Ok(mut res) => {
             let status = res.status_code();
             let body = res.text().await.unwrap_or_default();
             read_answer(status, &body)
         }
-        Either::Left((Err(e), _)) => Answer::Failed(format!("the request failed: {e}")),
-        Either::Right(((), _)) => {
-            controller.abort();
-            Answer::Failed(format!("no answer within {timeout_ms} ms"))
-        }
-    };
-    answer
+        Err(why) => Answer::Failed(why),
+    }
 }
 
 /// Eight bytes from the runtime's cryptographic random source (`crypto.getRandomValues`).
