@@ -32,8 +32,9 @@ const bindings = (api, extra = {}) => ({
 
 const ok = async (worker, body) => {
   const res = await worker.post(body);
-  assert.equal(res.status, 200, await res.text());
-  return res.json();
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  return JSON.parse(text);
 };
 
 const create = (room, stream, t, appid = 1, seq = 1) =>
@@ -223,7 +224,9 @@ describe("reconciliation against ZEGO's server API", () => {
 describe("reconciliation when ZEGO fails", () => {
   test("down (HTTP 503) or rate-limiting (code 7): nothing changes, the wait doubles, and a good answer resets it", async () => {
     const api = await startZegoApi({ roomIntervalMs: 1_000 });
-    const worker = await startWorker({ bindings: bindings(api) });
+    // A period of 1 s here (the floor), so that three calls backing off take seconds.
+    const period = 1_000;
+    const worker = await startWorker({ bindings: bindings(api, { ZEGO_RECONCILE_SECONDS: "1" }) });
     try {
       const t = Date.now() - 5_000;
       api.mode(1, "rc-down", "down");
@@ -237,9 +240,9 @@ describe("reconciliation when ZEGO fails", () => {
           return c;
         }, 25_000);
         const [g1, g2] = [calls[1].at - calls[0].at, calls[2].at - calls[1].at];
-        // 2 s, then 4 s and 8 s (each ±20%) after the first and second failures.
-        assert.ok(g1 >= 2 * PERIOD_MS * 0.8 - 100, `${room}: first wait ${g1} ms`);
-        assert.ok(g2 >= 4 * PERIOD_MS * 0.8 - 100 && g2 > g1 * 1.3, `${room}: ${g1} ms, then ${g2} ms`);
+        // Twice the period after the first failure, four times after the second (each ±20%).
+        assert.ok(g1 >= 2 * period * 0.8 - 100, `${room}: first wait ${g1} ms`);
+        assert.ok(g2 >= 4 * period * 0.8 - 100 && g2 > g1 * 1.3, `${room}: ${g1} ms, then ${g2} ms`);
         return calls;
       };
       await Promise.all([spaced("rc-down"), spaced("rc-limited")]);
@@ -258,7 +261,7 @@ describe("reconciliation when ZEGO fails", () => {
       await eventually(async () => assert.equal((await roomOf(worker, "rc-limited")).check.result, "ok"), 25_000);
       const healed = await roomOf(worker, "rc-limited");
       assert.equal(healed.check.failures, 0);
-      assert.ok(healed.check.next_at - healed.check.at <= PERIOD_MS * 1.2 + 50, JSON.stringify(healed.check));
+      assert.ok(healed.check.next_at - healed.check.at <= period * 1.2 + 50, JSON.stringify(healed.check));
       assert.deepEqual(api.calls.filter((c) => c.tooSoon), []);
     } finally {
       await worker.dispose();
