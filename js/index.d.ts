@@ -273,6 +273,38 @@ export interface ForwardedCallback {
   } | null;
 }
 
+/**
+ * What a typed endpoint receives when a check of ZEGO's server API corrected a room's list
+ * (the Worker's reconciliation): `type` is `"zego_callback.reconciled"`, named apart from
+ * ZEGO's events; an endpoint whose `events` are listed takes it only when it lists that type.
+ * Signed and retried like a callback; its id is one per room and check.
+ */
+export interface ForwardedCorrection {
+  id: string;
+  type: "zego_callback.reconciled";
+  appid: string;
+  /** When the correction was applied, Unix milliseconds. */
+  received_at: number;
+  data: {
+    room_id: string;
+    /** When the check asked ZEGO, Unix milliseconds. */
+    asked_at: number;
+    /** The streams it ended (gone at ZEGO: their stream_close was lost), as they were listed. */
+    ended: LiveStream[];
+    /** The streams it listed from ZEGO's answer (their stream_create was lost), `source: "zego_api"`. */
+    listed: LiveStream[];
+  };
+  live: {
+    scope: { room_id: string };
+    written: string[];
+    duplicate: false;
+    seq: number;
+  };
+}
+
+/** Any message a typed endpoint receives from the Worker. */
+export type ForwardedMessage = ForwardedCallback | ForwardedCorrection;
+
 /** The stable error codes. */
 export type ErrorCode =
   | "malformed_body"

@@ -10,6 +10,8 @@ import {
   type StreamCreate,
   type Id64,
   type ForwardedCallback,
+  type ForwardedCorrection,
+  type ForwardedMessage,
 } from "zego-callback";
 import api from "zego-callback";
 
@@ -122,3 +124,15 @@ function onForwarded(msg: ForwardedCallback): string | undefined {
   return undefined;
 }
 void onForwarded;
+
+// A correction of the Worker's checks of ZEGO's server API.
+function onCorrection(msg: ForwardedCorrection): string[] {
+  const ended: string[] = msg.data.ended.map((s) => s.stream_id);
+  const numbers = msg.data.listed.filter((s) => s.source === "zego_api").map((s) => s.stream_number_id ?? "");
+  // @ts-expect-error a correction is always a room's
+  const task: string = msg.live.scope.task_id;
+  void task;
+  return [...ended, ...numbers, String(msg.data.asked_at)];
+}
+const anyMessage: ForwardedMessage[] = [];
+void [onCorrection, anyMessage];

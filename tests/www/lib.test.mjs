@@ -253,6 +253,36 @@ test("feed: a later session's bar cuts short the one its room's close ended late
   assert.deepEqual(feed.bars.map((b) => [b.id, b.room_session_id, b.start, b.end]), [[1, "7", 100, 500], [2, "8", 500, null]]);
 });
 
+test("feed: corrections of ZEGO's server API: a stream listed from it, then its real record; one a check ended", () => {
+  const feed = emptyFeed();
+  const big = "18446744073709551615";
+  applyFrame(feed, { type: "snapshot", at: 0, streams: [{ room_id: "r", stream_id: "a", room_session_id: big, create_time_ms: 100 }] });
+  // b's stream_create was lost: a check lists it from ZEGO's answer, session 0.
+  const fromApi = { room_id: "r", stream_id: "b", room_session_id: "0", create_time_ms: 200, source: "zego_api" };
+  applyFrame(feed, { type: "change", at: 300, kind: "stream", room_id: "r", stream_id: "b", record: { state: "live", stream: fromApi } });
+  assert.deepEqual(feed.corrections, [{ at: 300, kind: "listed", room_id: "r", stream_id: "b" }]);
+  assert.equal(feed.bars[1].source, "zego_api");
+  // Its real create arrives: the same bar, now the real session's.
+  applyFrame(feed, { type: "change", at: 400, kind: "stream", room_id: "r", stream_id: "b", record: { state: "live", stream: { ...fromApi, room_session_id: big, create_time_ms: 210, source: undefined } } });
+  assert.deepEqual(feed.bars.map((b) => [b.stream_id, b.room_session_id, b.start, b.end, b.source]), [["a", big, 100, null, null], ["b", big, 210, null, null]]);
+  assert.equal(feed.corrections.length, 1, "a real record is no correction");
+  // a's stream_close was lost: the check's tombstone keeps a's own version (a close at its
+  // creation time), and the bar ends when it was applied, not then.
+  applyFrame(feed, { type: "change", at: 900, kind: "stream", room_id: "r", stream_id: "a", record: { state: "closed", reason: "reconciled", version: { kind: "close", time_ms: 100, room_session_id: big } } });
+  assert.deepEqual([feed.bars[0].end, feed.bars[0].reason], [900, "reconciled"]);
+  assert.deepEqual(feed.corrections.at(-1), { at: 900, kind: "ended", room_id: "r", stream_id: "a" });
+  assert.deepEqual(feedStreams(feed).map((s) => s.stream_id), ["b"]);
+  // A stream_close ends its bar at its own time, with no reason.
+  applyFrame(feed, { type: "change", at: 1000, kind: "stream", room_id: "r", stream_id: "b", record: { state: "closed", version: { kind: "close", time_ms: 950 } } });
+  assert.deepEqual([feed.bars[1].end, feed.bars[1].reason], [950, null]);
+  // Only the latest corrections are kept.
+  for (let i = 0; i < 30; i++) {
+    applyFrame(feed, { type: "change", at: 2000 + i, kind: "stream", room_id: "r", stream_id: `s${i}`, record: { state: "live", stream: { ...fromApi, stream_id: `s${i}` } } });
+  }
+  assert.equal(feed.corrections.length, 20);
+  assert.equal(feed.corrections.at(-1).stream_id, "s29");
+});
+
 test("feed: why a subscription was refused, from the Worker's answer over plain HTTP", () => {
   assert.equal(String(probeUrl("wss://w.example/rooms/a%3Ab/subscribe?appid=1&token=t")), "https://w.example/rooms/a%3Ab/subscribe?appid=1&token=t");
   assert.equal(String(probeUrl("ws://127.0.0.1:8787/subscribe")), "http://127.0.0.1:8787/subscribe");

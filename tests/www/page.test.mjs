@@ -362,6 +362,70 @@ test("the inspector page in headless Chromium", { skip: missing.length ? `missin
     await page.fill("#live-room", "");
   });
 
+  // A Worker that checks its rooms against a stand-in of ZEGO's server API (every request's
+  // signature verified as ZEGO documents it), once a second.
+  const { startZegoApi, SERVER_SECRET } = await import("../worker/zego-api.mjs");
+  const zego = await startZegoApi({ roomIntervalMs: 1_000 });
+  t.after(() => zego.stop());
+  const checking = await startWorker({
+    port: 0,
+    bindings: {
+      ZEGO_CALLBACK_SECRET: "page-secret",
+      READ_TOKEN: "zego-dev-read-token",
+      ZEGO_SERVER_SECRETS: JSON.stringify({ 1: SERVER_SECRET }),
+      ZEGO_API_BASE: zego.url,
+      ZEGO_RECONCILE_SECONDS: "1",
+      ZEGO_RECONCILE_MIN_SECONDS: "1",
+    },
+  });
+  t.after(() => checking.dispose());
+
+  await t.test("live: what the Worker's checks of ZEGO's server API corrected is marked", async () => {
+    const room = "room-checked";
+    const t0 = Date.now() - 30_000;
+    // ZEGO lists "kept" and "create-lost" (whose stream_create never reached the Worker), and
+    // not "close-lost" (whose stream_close never did).
+    zego.live(1, room, [
+      { stream: "kept", created: t0 },
+      { stream: "create-lost", created: t0 + 1_000 },
+    ]);
+    for (const stream of ["kept", "close-lost"]) {
+      const res = await checking.post(callback("stream_create", streamCreate({ room, session: BIG_SESSION, stream, seq: 1, t: t0 }), { secret: "page-secret" }));
+      assert.equal(res.status, 200, await res.text());
+    }
+    await page.fill("#live-url", checking.url.origin);
+    await page.fill("#live-appid", "1");
+    await page.fill("#live-room", "");
+    await page.click("#live-connect");
+    await page.locator("#live-status .badge.ok").waitFor();
+    await page.waitForFunction(() => /close-lost ended/.test(document.querySelector("#live-corrections")?.textContent ?? ""), null, { timeout: 20_000 });
+    await page.waitForFunction(() => /create-lost listed/.test(document.querySelector("#live-corrections")?.textContent ?? ""), null, { timeout: 20_000 });
+
+    const rows = await page.locator("#live-result tbody tr").evaluateAll((trs) => trs.map((tr) => [tr.cells[1].textContent, tr.cells[2].textContent]));
+    assert.deepEqual(rows, [
+      ["create-lost", "ZEGO API"],
+      ["kept", "callback"],
+    ]);
+    const bar = (stream) => page.locator(`.timeline-group[data-room="${room}"] .timeline-bar[data-stream="${stream}"]`);
+    assert.ok(await bar("create-lost").evaluate((e) => e.classList.contains("from-api") && e.classList.contains("open")));
+    assert.match(await bar("create-lost").getAttribute("aria-label"), /session 0: .*listed by a check of ZEGO's server API/);
+    assert.ok(await bar("close-lost").evaluate((e) => e.classList.contains("reconciled") && !e.classList.contains("open")));
+    assert.match(await bar("close-lost").getAttribute("aria-label"), /ended by a check of ZEGO's server API: its stream_close was lost/);
+    assert.ok(await bar("kept").evaluate((e) => !e.classList.contains("from-api") && !e.classList.contains("reconciled")));
+    assert.match(await page.locator(".timeline-legend").textContent(), /listed by a check of ZEGO's server API/);
+    await shot("08-live-corrected", page.locator("#live"));
+
+    // create-lost's stream_create arrives at last: its real record takes over, unmarked.
+    const res = await checking.post(callback("stream_create", streamCreate({ room, session: BIG_SESSION, stream: "create-lost", seq: 1, t: t0 + 1_000 }), { secret: "page-secret" }));
+    assert.equal(res.status, 200, await res.text());
+    await page.waitForFunction(() => [...document.querySelectorAll("#live-result tbody tr")].every((tr) => !/ZEGO API/.test(tr.textContent)));
+    assert.equal(await bar("create-lost").getAttribute("data-session"), BIG_SESSION);
+    assert.ok(await bar("create-lost").evaluate((e) => !e.classList.contains("from-api")));
+
+    await page.click("#live-disconnect");
+    await page.fill("#live-url", origin);
+  });
+
   // A Worker that holds ZEGO's documented stream_create (created in June 2023, never closed)
   // and streams of the last minute: what a reader sees after the README's first steps.
   const mixed = await startWorker({ port: 0, bindings: { ZEGO_CALLBACK_SECRET: "page-secret", READ_TOKEN: "zego-dev-read-token" } });

@@ -8,6 +8,11 @@
 // objects applied them: {"type":"change","appid","at","kind":"stream"|"mix","key",
 // "room_id","stream_id" | "task_id","record":{"state":"live"|"closed"|...,"version",...}}.
 // Ids stay strings: room_session_id can be above 2^53.
+//
+// Corrections: when the Worker checks its rooms against ZEGO's server API, a stream whose
+// stream_create was lost comes as a live record with "source":"zego_api" (replaced by its
+// real record when the create arrives), and one whose stream_close was lost ends with
+// "reason":"reconciled" on its record. The feed keeps both on the bars and in `corrections`.
 
 /** The WebSocket URL of an app's (or one room's) subscription on the Worker at `base`. */
 export function subscribeUrl(base, { appid, token, room } = {}) {
@@ -23,18 +28,30 @@ const streamKey = (room, stream) => `${room}\u0000${stream}`;
 
 /** An empty feed. */
 export function emptyFeed() {
-  return { appid: null, room: null, at: null, streams: new Map(), mixes: new Map(), bars: [], frames: 0, barIds: 0 };
+  return { appid: null, room: null, at: null, streams: new Map(), mixes: new Map(), bars: [], corrections: [], frames: 0, barIds: 0 };
+}
+
+/** How many corrections the feed keeps, the latest. */
+export const MAX_CORRECTIONS = 20;
+
+function correction(feed, c) {
+  feed.corrections.push(c);
+  if (feed.corrections.length > MAX_CORRECTIONS) feed.corrections.shift();
 }
 
 /** A bar of the timeline: one stream of one room session, from its create to its end. */
 function openBar(feed, s) {
   const key = streamKey(s.room_id, s.stream_id);
   const open = feed.bars.find((b) => b.key === key && b.end === null);
-  if (open && open.room_session_id === s.room_session_id) {
+  // A record listed from ZEGO's server API knows no session: the stream's real record, when
+  // its create arrives, is the same publish, and takes over its bar.
+  if (open && (open.room_session_id === s.room_session_id || open.source === "zego_api")) {
     // The same session's stream again (re-published, or its create re-sent): the bar starts
     // when the record the table shows says it was created, so the two never disagree.
     open.start = s.create_time_ms;
     open.title = s.title ?? open.title;
+    open.room_session_id = s.room_session_id;
+    open.source = s.source ?? null;
     return;
   }
   if (open) open.end = Math.max(open.start, s.create_time_ms);
@@ -50,14 +67,19 @@ function openBar(feed, s) {
     stream_id: s.stream_id,
     room_session_id: s.room_session_id,
     title: s.title ?? null,
+    source: s.source ?? null,
+    reason: null,
     start: s.create_time_ms,
     end: null,
   });
 }
 
-function closeBar(feed, room, stream, at) {
+function closeBar(feed, room, stream, at, reason = null) {
   const open = feed.bars.find((b) => b.key === streamKey(room, stream) && b.end === null);
-  if (open) open.end = Math.max(open.start, at);
+  if (open) {
+    open.end = Math.max(open.start, at);
+    open.reason = reason;
+  }
 }
 
 /**
@@ -89,14 +111,20 @@ export function applyFrame(feed, frame) {
     const key = streamKey(frame.room_id, frame.stream_id);
     const stream = frame.record?.state === "live" ? frame.record.stream : null;
     if (stream) {
+      if (stream.source === "zego_api" && feed.streams.get(key)?.source !== "zego_api") {
+        correction(feed, { at: frame.at, kind: "listed", room_id: frame.room_id, stream_id: frame.stream_id });
+      }
       feed.streams.set(key, stream);
       openBar(feed, stream);
     } else {
       feed.streams.delete(key);
-      // A stream_close carries its own time; one ended by room_close ends when applied.
+      // A stream_close carries its own time; one ended by room_close, or by a check of ZEGO's
+      // server API (whose record keeps the stream's own version), ends when applied.
       const version = frame.record?.version;
-      const end = version?.kind === "close" ? version.time_ms : frame.at;
-      closeBar(feed, frame.room_id, frame.stream_id, end);
+      const reason = frame.record?.reason ?? null;
+      const end = version?.kind === "close" && !reason ? version.time_ms : frame.at;
+      closeBar(feed, frame.room_id, frame.stream_id, end, reason);
+      if (reason === "reconciled") correction(feed, { at: frame.at, kind: "ended", room_id: frame.room_id, stream_id: frame.stream_id });
     }
   } else if (frame.kind === "mix") {
     const mix = frame.record?.state === "live" ? frame.record.mix : null;

@@ -21,6 +21,17 @@ export function streamsTable(streams, caption = "Live streams", { compact = fals
     { label: "codec", cell: (s) => s.codec?.name ?? "" },
     { label: "re-published", cell: (s) => (s.recreate ? "yes" : "") },
   ];
+  // A stream the Worker listed from ZEGO's server API: its stream_create never came. Beside
+  // the stream's id, where it is seen without scrolling.
+  if (streams.some((s) => s.source)) {
+    columns.splice(2, 0, {
+      label: "source",
+      cell: (s) =>
+        s.source === "zego_api"
+          ? h("span", { class: "badge corrected", title: "Listed by a check of ZEGO's server API: its stream_create was lost. Its real record replaces this one if the create comes." }, "ZEGO API")
+          : h("span", { class: "muted" }, "callback"),
+    });
+  }
   return table(compact ? columns.filter((c) => COMPACT.has(c.label)) : columns, streams, { caption });
 }
 

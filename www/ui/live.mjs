@@ -44,12 +44,39 @@ async function probe(socketUrl) {
 /** A bar's text alternative: which stream, which session, from when to when, how long. */
 function barLabel(b, now) {
   const end = b.open ? now : b.end;
-  return `${b.room_id} / ${b.stream_id}, session ${b.room_session_id}: ${isoTime(b.start)} to ${b.open ? "now (live)" : isoTime(b.end)}, ${spanText(end - b.start)}`;
+  const how =
+    b.source === "zego_api"
+      ? " (listed by a check of ZEGO's server API: its stream_create was lost)"
+      : b.reason === "reconciled"
+        ? " (ended by a check of ZEGO's server API: its stream_close was lost)"
+        : "";
+  return `${b.room_id} / ${b.stream_id}, session ${b.room_session_id}: ${isoTime(b.start)} to ${b.open ? "now (live)" : isoTime(b.end)}, ${spanText(end - b.start)}${how}`;
+}
+
+/** The latest corrections checks of ZEGO's server API made, newest first; null without any. */
+function correctionsNote(feed) {
+  if (!feed.corrections.length) return null;
+  const line = (c) =>
+    h(
+      "li",
+      {},
+      h("span", { class: "nowrap" }, isoTime(c.at)),
+      " ",
+      h("code", {}, `${c.room_id} / ${c.stream_id}`),
+      c.kind === "ended" ? " ended: gone at ZEGO, its stream_close was lost" : " listed: live at ZEGO, its stream_create was lost",
+    );
+  return h(
+    "div",
+    { class: "corrections", id: "live-corrections" },
+    h("p", {}, h("span", { class: "badge corrected" }, "corrected"), " by the Worker's checks of ZEGO's server API:"),
+    h("ul", {}, [...feed.corrections].reverse().map(line)),
+  );
 }
 
 // A bar never narrower than MIN_BAR_PX, nor past its track's right edge.
 const geometry = (b) => `left:min(${b.left.toFixed(3)}%, 100% - ${MIN_BAR_PX}px);width:max(${b.width.toFixed(3)}%, ${MIN_BAR_PX}px)`;
-const barClass = (b) => `timeline-bar label-${b.label}${b.open ? " open" : ""}${b.clipped ? " clipped" : ""}`;
+const barClass = (b) =>
+  `timeline-bar label-${b.label}${b.open ? " open" : ""}${b.clipped ? " clipped" : ""}${b.source === "zego_api" ? " from-api" : ""}${b.reason === "reconciled" ? " reconciled" : ""}`;
 const barsOf = (line) => line.rooms.flatMap((room) => room.lanes.flatMap((lane) => lane.bars));
 
 /** The faint vertical lines of the axis's ticks, behind a lane's bars. */
@@ -72,6 +99,15 @@ function legend(line) {
     h("span", { class: "timeline-swatch" }),
     " ended · a bar per room session, labelled with its room_session_id; a bar that began before the window starts at its left edge and says when it began; point at one for its times (UTC)",
     line.hidden ? h("span", { class: "timeline-hidden" }, ` · ${line.hidden} earlier bar${line.hidden === 1 ? "" : "s"} ended before this window: widen it to see ${line.hidden === 1 ? "it" : "them"}`) : null,
+    barsOf(line).some((b) => b.source === "zego_api" || b.reason === "reconciled")
+      ? [
+          " · ",
+          h("span", { class: "timeline-swatch open from-api" }),
+          " listed by a check of ZEGO's server API (its stream_create was lost) · ",
+          h("span", { class: "timeline-swatch reconciled" }),
+          " ended by a check (its stream_close was lost)",
+        ]
+      : null,
   ];
 }
 
@@ -140,6 +176,8 @@ function paint(chart, line, now) {
     const el = drawn[i];
     el.style.cssText = geometry(b);
     el.className = barClass(b);
+    // A record listed from ZEGO's server API (session 0) is taken over by its real one.
+    if (el.dataset.session !== b.room_session_id) el.dataset.session = b.room_session_id;
     const text = el.firstElementChild;
     if (text.textContent !== b.text) text.textContent = b.text;
     const label = barLabel(b, now);
@@ -217,6 +255,7 @@ export function setupLive() {
       list,
       streamsTable(streams, `Live streams of ${scope} (${streams.length})`),
       feed.room ? null : mixesTable(mixes, `Running mixes of ${scope} (${mixes.length})`),
+      correctionsNote(feed),
     );
     redraw();
   }
