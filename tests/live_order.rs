@@ -486,57 +486,16 @@ const UNIT_MS: u64 = 1_000;
 /// The longest a callback takes to arrive, in ms.
 const MAX_DELAY_MS: u64 = 120_000;
 
-fn scaled(h: History) -> History {
-    let k = |t: u64| t * UNIT_MS;
-    let events = h
-        .events
-        .into_iter()
-        .map(|ev| match ev {
-            Ev::Create {
-                room,
-                session,
-                stream,
-                seq,
-                time,
-                recreate,
-            } => Ev::Create {
-                room,
-                session,
-                stream,
-                seq,
-                time: k(time),
-                recreate,
-            },
-            Ev::Close {
-                room,
-                session,
-                stream,
-                seq,
-                time,
-            } => Ev::Close {
-                room,
-                session,
-                stream,
-                seq,
-                time: k(time),
-            },
-            Ev::RoomClose {
-                room,
-                session,
-                time,
-            } => Ev::RoomClose {
-                room,
-                session,
-                time: k(time),
-            },
-            other => other,
-        })
-        .collect();
-    History {
-        events,
-        at: h.at.into_iter().map(k).collect(),
-        ..h
+fn scaled(mut h: History) -> History {
+    for ev in &mut h.events {
+        if let Ev::Create { time, .. } | Ev::Close { time, .. } | Ev::RoomClose { time, .. } = ev {
+            *time *= UNIT_MS;
+        }
     }
+    for at in &mut h.at {
+        *at *= UNIT_MS;
+    }
+    h
 }
 
 fn room_of(ev: &Ev) -> Option<&'static str> {
