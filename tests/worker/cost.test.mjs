@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { callback, errorOf, measureCosts, roomClose, SECRET, startWorker, streamClose, streamCreate, TOKEN } from "./harness.mjs";
+import { callback, errorOf, eventually, measureCosts, roomClose, SECRET, startWorker, streamClose, streamCreate, TOKEN } from "./harness.mjs";
+import { SERVER_SECRET, startZegoApi } from "./zego-api.mjs";
 
 const ok = async (worker, body) => {
   const res = await worker.post(body);
@@ -106,4 +107,52 @@ test("GET /costs answers only when COST_ACCOUNTING is on, and only to a reader",
   } finally {
     await on.dispose();
   }
+});
+
+describe("what a check of ZEGO's server API costs", () => {
+  test("one that corrects nothing: one alarm run and one call to ZEGO; two that end a stream: one KV write and one hub send more", async () => {
+    const api = await startZegoApi({ roomIntervalMs: 1_000 });
+    const worker = await startWorker({
+      bindings: {
+        ZEGO_CALLBACK_SECRET: SECRET,
+        READ_TOKEN: TOKEN,
+        COST_ACCOUNTING: "true",
+        ZEGO_SERVER_SECRETS: JSON.stringify({ 1: SERVER_SECRET }),
+        ZEGO_API_BASE: api.url,
+        ZEGO_RECONCILE_SECONDS: "2",
+        ZEGO_RECONCILE_MIN_SECONDS: "1",
+      },
+    });
+    try {
+      const room = "cost-check";
+      const t = Date.now() - 5_000;
+      api.live(1, room, [{ stream: "a", created: t }]);
+      await ok(worker, callback("stream_create", streamCreate({ room, session: 1, stream: "a", seq: 1, t })));
+      const answered = () => api.callsFor(1, room).filter((c) => c.code === 0).length;
+      await eventually(() => assert.ok(answered() >= 1), 15_000);
+      const after = (n) => () => eventually(() => assert.ok(answered() >= n), 15_000);
+
+      // ZEGO lists what the room lists: nothing to correct.
+      const quiet = await measureCosts(worker, after(answered() + 1), async (c) => c.fetches >= 1);
+      assert.deepEqual(
+        [quiet.worker_requests, quiet.objects.Room.requests, quiet.objects.Room.alarms, quiet.fetches, quiet.kv_writes, quiet.objects.Hub.requests],
+        [0, 0, 1, 1, 0, 0],
+        JSON.stringify(quiet),
+      );
+      assert.ok(sum(quiet, "rows_written") <= 2, `rows written: ${JSON.stringify(quiet.objects.Room)}`);
+
+      // a's stream_close is lost: the next two checks end it.
+      api.live(1, room, []);
+      const ended = await measureCosts(worker, after(answered() + 2), kvWrites(1));
+      assert.deepEqual(
+        [ended.worker_requests, ended.objects.Room.alarms, ended.fetches, ended.kv_writes, ended.objects.Hub.requests],
+        [0, 2, 2, 1, 1],
+        JSON.stringify(ended),
+      );
+      assert.ok(sum(ended, "rows_written") <= 12, `rows written: ${JSON.stringify(ended.objects)}`);
+    } finally {
+      await worker.dispose();
+      await api.stop();
+    }
+  });
 });
