@@ -1,6 +1,8 @@
 //! The internal calls between the Worker and its Durable Objects (requests by `fetch`, JSON
 //! bodies), and the objects' answers: the error table's status for a failure, and a
 //! non-2xx answer read back as a storage failure (the Worker answers 503, ZEGO retries).
+//! Also the requests the Worker sends out of it (forwarding, checks of ZEGO's server API):
+//! built the same way, sent within a time limit ([`fetch_within`]).
 
 use ::worker::{Headers, Method, ObjectNamespace, Request, Response};
 
