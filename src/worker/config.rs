@@ -313,6 +313,12 @@ pub const RECONCILE_SECONDS: &str = "ZEGO_RECONCILE_SECONDS";
 /// tests against a stand-in of ZEGO's API only.
 pub const RECONCILE_MIN_SECONDS: &str = "ZEGO_RECONCILE_MIN_SECONDS";
 
+/// ZEGO's limit of `DescribeSimpleStreamList` calls a second per app (default
+/// [`DEFAULT_API_CALLS_PER_SECOND`], as ZEGO documents it): the app's rooms share it.
+pub const API_CALLS_PER_SECOND: &str = "ZEGO_API_CALLS_PER_SECOND";
+/// ZEGO's documented limit per app.
+pub const DEFAULT_API_CALLS_PER_SECOND: u64 = 50;
+
 /// ZEGO's server API.
 pub const DEFAULT_API_BASE: &str = "https://rtc-api.zego.im/";
 /// The period of checks by default, in seconds.
@@ -331,6 +337,8 @@ pub struct Reconcile {
     pub period_ms: u64,
     /// The least time between two calls for a room, ms.
     pub floor_ms: u64,
+    /// The calls a second the app's rooms share.
+    pub calls_per_second: u64,
 }
 
 impl std::fmt::Debug for Reconcile {
@@ -347,6 +355,7 @@ impl std::fmt::Debug for Reconcile {
             .field("api_base", &self.api_base)
             .field("period_ms", &self.period_ms)
             .field("floor_ms", &self.floor_ms)
+            .field("calls_per_second", &self.calls_per_second)
             .finish()
     }
 }
@@ -446,7 +455,25 @@ impl Reconcile {
                 period.max(floor) * 1000
             },
             floor_ms: floor * 1000,
+            calls_per_second: DEFAULT_API_CALLS_PER_SECOND,
         })
+    }
+
+    /// The calls a second the app's rooms share, from its setting's text: 1 to 1,000.
+    pub fn with_calls_per_second(mut self, value: Option<&str>) -> Result<Reconcile, Error> {
+        let Some(raw) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(self);
+        };
+        match raw.parse::<u64>() {
+            Ok(n) if (1..=1000).contains(&n) && raw.bytes().all(|b| b.is_ascii_digit()) => {
+                self.calls_per_second = n;
+                Ok(self)
+            }
+            _ => Err(reconcile_error(
+                API_CALLS_PER_SECOND,
+                format!("expected a whole number of calls from 1 to 1000, got `{raw}`"),
+            )),
+        }
     }
 
     /// Reads the bindings.
@@ -456,7 +483,8 @@ impl Reconcile {
             text(env, API_BASE)?.as_deref(),
             text(env, RECONCILE_SECONDS)?.as_deref(),
             text(env, RECONCILE_MIN_SECONDS)?.as_deref(),
-        )
+        )?
+        .with_calls_per_second(text(env, API_CALLS_PER_SECOND)?.as_deref())
     }
 
     /// The server secret to check `app`'s rooms with; `None` when checks are off or the app
@@ -620,6 +648,14 @@ mod tests {
         assert_eq!(quick.thresholds().min_gap_ms, 1_000);
         let zero = Reconcile::parse(Some(r#"{"1":"s"}"#), None, Some("1"), Some("0")).unwrap();
         assert_eq!(zero.floor_ms, 1_000, "at least a second");
+        assert_eq!(zero.calls_per_second, 50, "ZEGO's documented limit per app");
+        let rate = |v| zero.clone().with_calls_per_second(Some(v));
+        assert_eq!(rate("7").unwrap().calls_per_second, 7);
+        assert_eq!(rate(" ").unwrap().calls_per_second, 50);
+        for bad in ["0", "1001", "2.5", "-1", "+3", "fifty"] {
+            let e = rate(bad).unwrap_err();
+            assert!(e.to_string().contains(API_CALLS_PER_SECOND), "{bad}: {e}");
+        }
 
         for (secrets, base, seconds, min, name) in [
             (Some("{"), None, None, None, SERVER_SECRETS),

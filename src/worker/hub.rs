@@ -1,4 +1,4 @@
-//! The `Hub` Durable Object, one per app: the app-wide subscribers' end.
+//! The `Hub` Durable Object, sixteen shards per app: the app-wide subscribers' end.
 //!
 //! Every `Room` object sends its committed changes here, in the order it applied them
 //! ([`super::outbox`]). The hub keeps the latest record of each key (a change older than the
@@ -60,12 +60,22 @@ pub struct HubAck {
     pub applied: usize,
 }
 
-/// An app's subscribers and its latest records.
+/// The answer to a room asking for a slot of its app's calls to ZEGO's server API.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Slot {
+    /// 0: granted; otherwise how long to wait for one, ms.
+    pub wait_ms: u64,
+}
+
+/// An app's subscribers and its latest records. The app's first shard also keeps ZEGO's limit
+/// of calls a second per app for the rooms' checks ([`super::reconcile::take_slot`]), in
+/// memory: an object that restarts forgets at most one window of grants.
 #[durable_object]
 pub struct Hub {
     state: State,
     ready: Cell<bool>,
     pruned_at: Cell<u64>,
+    granted: std::cell::RefCell<std::collections::VecDeque<u64>>,
 }
 
 impl Hub {
@@ -142,6 +152,15 @@ impl Hub {
             .map(str::to_owned)
             .ok_or_else(|| Error::missing("app"))?;
         match (req.method(), req.path().as_str()) {
+            (Method::Post, "/slot") => {
+                let limit = http::param(&params, "limit")
+                    .and_then(|l| l.parse::<u64>().ok())
+                    .ok_or_else(|| Error::missing("limit"))?;
+                let now = now_ms();
+                let wait_ms =
+                    super::reconcile::take_slot(&mut self.granted.borrow_mut(), now, limit);
+                respond(&Slot { wait_ms })
+            }
             (Method::Post, "/changes") => {
                 let batch: HubChanges = calls::json_of(&mut req).await?;
                 respond(&self.take(&app, &batch)?)
@@ -165,6 +184,7 @@ impl DurableObject for Hub {
             state,
             ready: Cell::new(false),
             pruned_at: Cell::new(0),
+            granted: Default::default(),
         }
     }
 

@@ -17,8 +17,8 @@
 //! `ZEGO_CALLBACK_SECRETS` (JSON, per app), `ZEGO_TOLERANCE_SECONDS` (default 300),
 //! `READ_TOKEN` and `PUBLIC_READS` (who reads), KV `LIVE_LIST`, Durable Objects `ROOMS`
 //! ([`room::Room`]), `NONCES` ([`guard::Nonces`]) and `HUB` ([`hub::Hub`]);
-//! `ZEGO_SERVER_SECRETS`, `ZEGO_API_BASE` and `ZEGO_RECONCILE_SECONDS` for checks of ZEGO's
-//! server API ([`reconcile`]).
+//! `ZEGO_SERVER_SECRETS`, `ZEGO_API_BASE`, `ZEGO_RECONCILE_SECONDS` and
+//! `ZEGO_API_CALLS_PER_SECOND` for checks of ZEGO's server API ([`reconcile`]).
 //!
 //! The Worker itself only verifies and routes: the decisions are made by the objects, as
 //! drivers of [`crate::live`]; verification is [`crate::Receiver`]'s; every status is

@@ -44,6 +44,32 @@ const TIMEOUT_MS: u64 = 10_000;
 /// How soon corrections that did not reach the queue are tried again.
 const FORWARD_RETRY_MS: u64 = 10_000;
 
+/// The window ZEGO's limit per app is counted over, ms: a second, and a little more, so that
+/// calls granted a second apart and delayed differently on the way never reach ZEGO within
+/// one second.
+pub const APP_WINDOW_MS: u64 = 1_100;
+
+/// ZEGO's limit per app, as the app's first `Hub` shard keeps it for all its rooms: grants a
+/// call at `now` when fewer than `limit` were granted in the last [`APP_WINDOW_MS`] (`granted`
+/// holds their times, oldest first) and answers 0, or answers how long to wait for a slot.
+pub fn take_slot(granted: &mut std::collections::VecDeque<u64>, now: u64, limit: u64) -> u64 {
+    while granted
+        .front()
+        .is_some_and(|&t| now.saturating_sub(t) >= APP_WINDOW_MS)
+    {
+        granted.pop_front();
+    }
+    match granted.front() {
+        Some(&oldest) if granted.len() as u64 >= limit => {
+            (oldest + APP_WINDOW_MS).saturating_sub(now).max(1)
+        }
+        _ => {
+            granted.push_back(now);
+            0
+        }
+    }
+}
+
 /// The wait from one call to the next: the period after an answer, doubled for each failure
 /// in a row up to [`MAX_BACKOFF_MS`] (never less than the period), moved by up to 20% either
 /// way by `random`, and never less than `floor_ms` (ZEGO's 10 s per room).
@@ -316,11 +342,52 @@ impl Checker<'_> {
     /// Asks ZEGO when a check is due, and applies the answer. Only the call is awaited: the
     /// rest runs synchronously on each side of it.
     async fn check(&self) -> Result<Option<Written>, Error> {
+        let Some(config) = self.is_due()? else {
+            return Ok(None);
+        };
+        // ZEGO's limit per app, shared by all its rooms: a slot from the app's first hub
+        // shard. Refused, the check waits for one (no failure: nothing was asked).
+        let wait = match self.app_slot(config.calls_per_second).await {
+            Ok(wait) => wait,
+            Err(e) => {
+                ::worker::console_error!("no slot for a check of the room: {e}");
+                config.floor_ms
+            }
+        };
+        if wait > 0 {
+            let mut state = self.state()?;
+            state.next_at = Some(super::now_ms() + wait + u64::from(random_u32() % 250));
+            return self.save(&state).map(|()| None);
+        }
         let Some((url, asked_at)) = self.due()? else {
             return Ok(None);
         };
         let answer = zego_api::ask(&url, TIMEOUT_MS).await;
         self.apply(answer, asked_at)
+    }
+
+    /// The checks' settings when a check is due now.
+    fn is_due(&self) -> Result<Option<Reconcile>, Error> {
+        let Some((config, _)) = self.settings() else {
+            return Ok(None);
+        };
+        let due = self
+            .state()?
+            .next_at
+            .is_some_and(|at| at <= super::now_ms());
+        Ok(due.then_some(config))
+    }
+
+    /// A slot of the app's calls a second to ZEGO: 0, or how long to wait for one.
+    async fn app_slot(&self, limit: u64) -> Result<u64, Error> {
+        use super::calls;
+        let limit = limit.to_string();
+        let url = calls::url("/slot", &[("app", &self.id.app), ("limit", &limit)])?;
+        let req = calls::request(&url, ::worker::Method::Post, None, ::worker::Headers::new())?;
+        let hubs = super::config::namespace(self.env, super::config::HUB_BINDING)?;
+        let slot: super::hub::Slot =
+            calls::call(&hubs, &super::names::hub_name(&self.id.app, 0), req).await?;
+        Ok(slot.wait_ms)
     }
 
     /// When a check is due: the URL to ask and when it is asked, remembered before asking
@@ -538,6 +605,40 @@ mod tests {
         // Never sooner than ZEGO's 10 s per room.
         assert_eq!(wait_ms(10_000, 10_000, 0, 0), 10_000);
         assert_eq!(wait_ms(1_000, 1_000, 0, 0), 1_000);
+    }
+
+    #[test]
+    fn an_apps_calls_are_granted_up_to_its_limit_in_any_window() {
+        let mut granted = std::collections::VecDeque::new();
+        assert_eq!(
+            (0..3)
+                .map(|i| take_slot(&mut granted, 100 + i, 3))
+                .collect::<Vec<_>>(),
+            [0, 0, 0]
+        );
+        // The fourth waits until the first leaves the window.
+        assert_eq!(take_slot(&mut granted, 500, 3), 100 + APP_WINDOW_MS - 500);
+        assert_eq!(granted.len(), 3, "a refusal takes no slot");
+        assert_eq!(take_slot(&mut granted, 100 + APP_WINDOW_MS - 1, 3), 1);
+        assert_eq!(take_slot(&mut granted, 100 + APP_WINDOW_MS, 3), 0);
+        // Never more than the limit within any window, whatever the times asked.
+        let mut granted = std::collections::VecDeque::new();
+        let mut times = Vec::new();
+        for i in 0..5_000u64 {
+            let now = i * 3 + i * 7 % 13;
+            let now = now.max(times.last().copied().unwrap_or(0));
+            if take_slot(&mut granted, now, 5) == 0 {
+                times.push(now);
+            }
+        }
+        for (i, t) in times.iter().enumerate() {
+            let within = times[i..]
+                .iter()
+                .take_while(|&&u| u < t + APP_WINDOW_MS)
+                .count();
+            assert!(within <= 5, "{within} grants from {t}");
+        }
+        assert!(times.len() > 20);
     }
 
     #[test]

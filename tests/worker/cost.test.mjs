@@ -110,7 +110,7 @@ test("GET /costs answers only when COST_ACCOUNTING is on, and only to a reader",
 });
 
 describe("what a check of ZEGO's server API costs", () => {
-  test("one that corrects nothing: one alarm run and one call to ZEGO; two that end a stream: one KV write and one hub send more", async () => {
+  test("one that corrects nothing: one alarm run, a slot of the app's calls from its hub, one call to ZEGO; two that end a stream: one KV write and one hub send more", async () => {
     const api = await startZegoApi({ roomIntervalMs: 1_000 });
     const worker = await startWorker({
       bindings: {
@@ -136,7 +136,7 @@ describe("what a check of ZEGO's server API costs", () => {
       const quiet = await measureCosts(worker, after(answered() + 1), async (c) => c.fetches >= 1);
       assert.deepEqual(
         [quiet.worker_requests, quiet.objects.Room.requests, quiet.objects.Room.alarms, quiet.fetches, quiet.kv_writes, quiet.objects.Hub.requests],
-        [0, 0, 1, 1, 0, 0],
+        [0, 0, 1, 1, 0, 1],
         JSON.stringify(quiet),
       );
       assert.ok(sum(quiet, "rows_written") <= 2, `rows written: ${JSON.stringify(quiet.objects.Room)}`);
@@ -146,7 +146,7 @@ describe("what a check of ZEGO's server API costs", () => {
       const ended = await measureCosts(worker, after(answered() + 2), kvWrites(1));
       assert.deepEqual(
         [ended.worker_requests, ended.objects.Room.alarms, ended.fetches, ended.kv_writes, ended.objects.Hub.requests],
-        [0, 2, 2, 1, 1],
+        [0, 2, 2, 1, 3],
         JSON.stringify(ended),
       );
       assert.ok(sum(ended, "rows_written") <= 12, `rows written: ${JSON.stringify(ended.objects)}`);

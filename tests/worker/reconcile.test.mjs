@@ -345,3 +345,37 @@ describe("reconciliation, forwarded and across a restart", () => {
     }
   });
 });
+
+describe("ZEGO's limit per app", () => {
+  test("rooms due at once share the app's calls a second: ZEGO refuses next to none for the app's limit", async () => {
+    // ZEGO_API_CALLS_PER_SECOND 2 here (ZEGO's is 50), and a stand-in that refuses a third
+    // call of the app within a second; eight rooms, each due every 2 s: 4 calls a second.
+    const api = await startZegoApi({ roomIntervalMs: 1_000, perAppPerSecond: 2 });
+    const worker = await startWorker({ bindings: bindings(api, { ZEGO_API_CALLS_PER_SECOND: "2" }) });
+    try {
+      const t = Date.now() - 5_000;
+      const rooms = Array.from({ length: 8 }, (_, i) => `rc-app-${i}`);
+      for (const room of rooms) api.live(1, room, [{ stream: "a", created: t }]);
+      await Promise.all(rooms.map((room) => ok(worker, create(room, "a", t))));
+      // Every room is checked, twice, within the app's limit.
+      await eventually(() => {
+        for (const room of rooms) assert.ok(api.callsFor(1, room).filter((c) => c.code === 0).length >= 2, room);
+      }, 40_000);
+      // The app's first hub shard grants at most 2 calls in any 1.1 s; on their way to ZEGO
+      // calls can still bunch (a busy machine delays one more than the next), and the room
+      // ZEGO refuses backs off. Without the slots, eight rooms would make about 4 calls a
+      // second and ZEGO would refuse about half of them.
+      const calls = api.calls.filter((c) => rooms.includes(c.room));
+      assert.deepEqual(calls.filter((c) => c.tooSoon), [], "no room called sooner than its floor");
+      const refused = calls.filter((c) => c.tooMany).length;
+      assert.ok(refused <= calls.length / 10, `${refused} of ${calls.length} calls refused for the app's limit`);
+      for (const room of rooms) {
+        const state = await roomOf(worker, room);
+        assert.deepEqual(state.streams.map((s) => s.stream_id), ["a"]);
+      }
+    } finally {
+      await worker.dispose();
+      await api.stop();
+    }
+  });
+});
