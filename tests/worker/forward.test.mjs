@@ -226,6 +226,38 @@ describe("forwarding", () => {
     });
   });
 
+  test("retry all: every failed message again, an unknown event among them, each delivered once", async () => {
+    await withSetup(() => ({ FORWARD_RETRY_SCHEDULE: "1s" }), async ({ worker, receiver }) => {
+      receiver.answerWith(() => 503);
+      const bodies = [
+        callback("stream_create", streamCreate({ room: "all", session: BIG_SESSION, stream: "a", seq: 1, t: 1 })),
+        callback("stream_create", streamCreate({ room: "all", session: BIG_SESSION, stream: "b", seq: 1, t: 2 })),
+        // An event the list ignores is forwarded all the same.
+        callback("room_login", { room_id: "all", room_seq: "1", user_account: "u" }),
+      ];
+      for (const body of bodies) assert.equal((await worker.post(body)).status, 200);
+      const failed = await eventually(async () => {
+        const { deliveries } = await listing(worker, "?state=failed");
+        assert.equal(deliveries.length, 3);
+        return deliveries;
+      }, 20_000);
+      assert.deepEqual(failed.map((d) => d.event).sort(), ["room_login", "stream_create", "stream_create"]);
+
+      receiver.answerWith(() => 200);
+      assert.equal((await admin(worker, "/deliveries/retry", "POST", TOKEN)).status, 401, "the read token changes nothing");
+      const retried = await admin(worker, "/deliveries/retry");
+      assert.equal(retried.status, 200, await retried.clone().text());
+      assert.deepEqual(await retried.json(), { requeued: 3 });
+      await eventually(() => assert.equal(landed(receiver).size, 3), 15_000);
+      assert.deepEqual([...landed(receiver)].sort(), failed.map((d) => d.id).sort());
+      assert.equal(receiver.delivered().length, 3, "each once");
+      const login = receiver.delivered().map((r) => JSON.parse(r.text)).find((m) => m.type === "room_login");
+      assert.equal(login.live, null, "an unknown event does not concern the list");
+      assert.equal(login.data.room_id, "all");
+      await eventually(async () => assert.deepEqual((await listing(worker)).deliveries, []));
+    });
+  });
+
   test("raw format: ZEGO's body byte for byte, with its Content-Type", async () => {
     const endpoints = (receiver) => ({
       FORWARD_URL: "",
