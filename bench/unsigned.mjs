@@ -13,7 +13,8 @@
 //   form-keys    an unsigned form of ~13,000 distinct keys (grouping repeats was quadratic;
 //                refused after the 256th pair now)
 //   form-max     an unsigned form of 256 distinct keys of ~250 bytes sharing a long prefix
-//                (the most pairs accepted: each key compared with every earlier one)
+//                (the most pairs accepted, each key compared with every earlier one of its
+//                length: refused once that has compared 256 KiB of keys)
 //   form-repeat  an unsigned form of one key repeated ~16,000 times (refused after 256)
 //   json-keys    an unsigned JSON object of ~5,000 distinct members (refused after 256)
 //   json-max     unsigned JSON objects of 256 members each, keys sharing a long prefix,
