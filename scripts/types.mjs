@@ -8,7 +8,7 @@
 //   node scripts/types.mjs --check  exit 1 when js/index.d.ts is not what the schemas give
 //
 // scripts/build-pkg.mjs writes the package's index.d.ts the same way, and
-// tests/node/types.test.mjs fails when the committed file is stale.
+// tests/node/generated.test.mjs fails when the committed file is stale.
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";

@@ -1,7 +1,7 @@
 // How each field kind of the schemas (src/field.rs's `Kind`) appears in what the npm module
 // returns: its TypeScript type, the builder helper that reads it from the spans, and the
 // words the inspector shows. One table for the result builders (scripts/builders.mjs), the
-// types (scripts/types.mjs) and the page; tests/node/kinds.test.mjs holds it to what the
+// types (scripts/types.mjs) and the page; tests/node/generated.test.mjs holds it to what the
 // wasm really returns for each kind.
 
 /** Kind → `{ ts, build, label, always }`; `always`: never absent (a list defaults to `[]`). */
