@@ -43,7 +43,6 @@ use ::axum::body::{Body, Bytes, HttpBody};
 use ::axum::extract::{FromRef, FromRequest, Request};
 use ::axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use ::axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 use crate::replay::{self, Claim, MemoryNonceStore, NonceStore};
 use crate::{body, Callback, Error, Receiver, SignedParts};
@@ -249,28 +248,9 @@ impl std::error::Error for ZegoRejection {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorAnswer<'a> {
-    error: ErrorDetail<'a>,
-}
-
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
-    code: &'a str,
-    message: String,
-    field: Option<&'a str>,
-}
-
 impl IntoResponse for ZegoRejection {
     fn into_response(self) -> Response {
-        let answer = ErrorAnswer {
-            error: ErrorDetail {
-                code: self.error.code(),
-                message: self.error.to_string(),
-                field: self.error.field(),
-            },
-        };
-        let Ok(json) = serde_json::to_vec(&answer) else {
+        let Ok(json) = serde_json::to_vec(&crate::error::ErrorBody::new(&self.error)) else {
             return self.status().into_response();
         };
         let mut response = (self.status(), json).into_response();

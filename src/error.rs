@@ -218,6 +218,36 @@ pub fn status_of(code: &str) -> Option<u16> {
         .map(|&(_, status)| status)
 }
 
+/// The JSON body of an error, as the Worker and the axum extractor answer it:
+/// `{"error":{"code":..,"message":..,"field":..}}`.
+#[cfg(any(feature = "worker", feature = "axum"))]
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[cfg(any(feature = "worker", feature = "axum"))]
+#[derive(Debug, serde::Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    field: Option<&'a str>,
+}
+
+#[cfg(any(feature = "worker", feature = "axum"))]
+impl<'a> ErrorBody<'a> {
+    /// The body for `e`.
+    pub(crate) fn new(e: &'a Error) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code: e.code(),
+                message: e.to_string(),
+                field: e.field(),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

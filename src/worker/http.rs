@@ -5,6 +5,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 
+use crate::error::ErrorBody;
 use crate::Error;
 
 /// Which headers a response carries besides its content type.
@@ -70,32 +71,6 @@ pub fn json<T: Serialize>(status: u16, body: &T, extra: Extra) -> ::worker::Resu
         .with_status(status)
         .with_headers(headers)
         .fixed(text.into_bytes()))
-}
-
-/// The JSON body of an error: `{"error":{"code":..,"message":..,"field":..}}`.
-#[derive(Debug, Serialize)]
-pub struct ErrorBody<'a> {
-    error: ErrorDetail<'a>,
-}
-
-#[derive(Debug, Serialize)]
-struct ErrorDetail<'a> {
-    code: &'a str,
-    message: String,
-    field: Option<&'a str>,
-}
-
-impl<'a> ErrorBody<'a> {
-    /// The body for `e`.
-    pub fn new(e: &'a Error) -> Self {
-        ErrorBody {
-            error: ErrorDetail {
-                code: e.code(),
-                message: e.to_string(),
-                field: e.field(),
-            },
-        }
-    }
 }
 
 /// The response for an error, with the status [`Error::status`] gives it.
