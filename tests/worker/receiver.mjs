@@ -1,6 +1,7 @@
 // A customer's backend as the forwarding tests need it: a real Node HTTP server on
 // 127.0.0.1 that verifies every message with the `standardwebhooks` package (as a backend
-// would) and answers as it is told: 2xx, 500, 410, or not at all (its port closed).
+// would) and answers as it is told: 2xx, 500, 410, late (a promise of the status), or not
+// at all (its port closed).
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
 
@@ -8,8 +9,8 @@ export const FORWARD_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 /**
  * Starts the receiver (on `port`, else any free one). `answer(request)` decides each status
- * (default 204). Every request is kept in `received` with its headers, raw body and whether
- * its signature verified.
+ * (default 204), or a promise of it to answer late. Every request is kept in `received` with
+ * its headers, raw body, when it arrived (`at`) and whether its signature verified.
  */
 export async function startReceiver({ secret = FORWARD_SECRET, port: fixedPort } = {}) {
   const webhook = new Webhook(secret);
@@ -20,7 +21,7 @@ export async function startReceiver({ secret = FORWARD_SECRET, port: fixedPort }
   const handler = (req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
       const raw = Buffer.concat(chunks);
       const headers = {
         "webhook-id": req.headers["webhook-id"],
@@ -45,7 +46,7 @@ export async function startReceiver({ secret = FORWARD_SECRET, port: fixedPort }
         error,
         at: Date.now(),
       };
-      const status = verified ? answer(entry) : 400;
+      const status = verified ? await answer(entry) : 400;
       entry.status = status;
       received.push(entry);
       res.writeHead(status, { "content-type": "text/plain" });
