@@ -263,28 +263,28 @@ describe("forwarding", () => {
     const fast = await startReceiver();
     const bindings = forwarding(slow, {
       FORWARD_ENDPOINTS: JSON.stringify({ 1: [{ url: slow.url, name: "slow" }, { url: fast.url, name: "fast" }] }),
-      FORWARD_TIMEOUT_SECONDS: "1",
+      FORWARD_TIMEOUT_SECONDS: "2",
       FORWARD_RETRY_SCHEDULE: "1s",
     });
     delete bindings.FORWARD_URL;
     const worker = await startWorker({ bindings, queues: true });
     try {
-      // The first attempt at the slow endpoint is answered after 3 s, past the 1 s timeout.
+      // The first attempt at the slow endpoint is answered after 6 s, past the 2 s timeout.
       let first = true;
-      slow.answerWith(() => (first ? ((first = false), new Promise((r) => setTimeout(() => r(200), 3_000))) : 200));
+      slow.answerWith(() => (first ? ((first = false), new Promise((r) => setTimeout(() => r(200), 6_000))) : 200));
       const sent = Date.now();
       const body = callback("stream_create", streamCreate({ room: "slow", session: BIG_SESSION, stream: "s", seq: 1, t: 1 }));
       assert.equal((await worker.post(body)).status, 200);
       await eventually(() => assert.equal(fast.delivered().length, 1), 10_000);
-      assert.ok(fast.delivered()[0].at - sent < 1_000, `the fast endpoint waited ${fast.delivered()[0].at - sent} ms`);
-      // Its second attempt comes after the 1 s timeout and the 1 s wait, without waiting for
+      assert.ok(fast.delivered()[0].at - sent < 2_000, `the fast endpoint waited ${fast.delivered()[0].at - sent} ms`);
+      // Its second attempt comes after the 2 s timeout and the 1 s wait, without waiting for
       // the late answer, under the same id.
       const [late, again] = await eventually(() => {
         assert.equal(slow.received.length, 2);
         return [...slow.received].sort((a, b) => a.at - b.at);
       }, 15_000);
       const gap = again.at - late.at;
-      assert.ok(gap >= 1_000 && gap < 3_000, `the second attempt came ${gap} ms after the first`);
+      assert.ok(gap >= 2_000 && gap < 6_000, `the second attempt came ${gap} ms after the first`);
       assert.equal(again.id, late.id, "tried again under the same id");
       assert.equal(again.id, fast.delivered()[0].id, "one id for the callback, at every endpoint");
       // Nothing is left to deliver: the retry landed.
